@@ -1,0 +1,127 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using SourceGenDO.Ids;
+using SourceGenDO.Serialization;
+using SourceGenDO.Wire;
+
+namespace SourceGenDO;
+
+/// <summary>
+/// A connection to a SourceGenDO server. It learns the server's namespaces and their id keys once, when
+/// it connects; after that, ids and stubs are made locally and each stub opens its own ordered stream
+/// on its first call.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var client = await DurableObjectClient.ConnectAsync(new Uri("http://127.0.0.1:5000"));
+/// var counters = client.GetNamespace&lt;CounterStub&gt;("COUNTERS");
+/// long value = await counters.GetByName("apples").Increment(5);
+/// </code>
+/// </example>
+public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
+{
+    private readonly GrpcChannel? _channel;
+    private readonly IReadOnlyDictionary<string, NamespaceInfo> _namespaces;
+    private readonly Dictionary<string, NamespaceIdKey> _keys;
+
+    private DurableObjectClient(CallInvoker invoker, GrpcChannel? channel, IReadOnlyDictionary<string, NamespaceInfo> namespaces)
+    {
+        _channel = channel;
+        _namespaces = namespaces;
+        _keys = namespaces.ToDictionary(pair => pair.Key, pair => new NamespaceIdKey(pair.Value.IdKey.Span), StringComparer.Ordinal);
+        Grpc = new DurableObjects.DurableObjectsClient(invoker);
+    }
+
+    internal DurableObjects.DurableObjectsClient Grpc { get; }
+
+    /// <summary>The names of the namespaces the server hosts.</summary>
+    public IReadOnlyCollection<string> Namespaces => _namespaces.Keys.ToArray();
+
+    /// <summary>Connects to the server at <paramref name="address"/> and learns its namespaces.</summary>
+    /// <exception cref="DurableObjectException">The server could not be reached (<see cref="DurableObjectException.Retryable"/>).</exception>
+    public static async Task<DurableObjectClient> ConnectAsync(
+        Uri address, DurableObjectClientOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        options ??= new DurableObjectClientOptions();
+        var channel = CreateChannel(address, options);
+        try
+        {
+            var grpc = new DurableObjects.DurableObjectsClient(channel);
+            var response = await grpc.HandshakeAsync(
+                new HandshakeRequest(),
+                deadline: DateTime.UtcNow + options.ConnectTimeout,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            return new DurableObjectClient(channel.CreateCallInvoker(), channel, response.Namespaces.ToDictionary(info => info.Name, StringComparer.Ordinal));
+        }
+        catch (RpcException e)
+        {
+            channel.Dispose();
+            throw new DurableObjectException($"Could not connect to the SourceGenDO server at {address}: {e.Status.Detail}", e)
+            {
+                Retryable = e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded,
+            };
+        }
+        catch
+        {
+            channel.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Creates a client over a transport whose namespaces are already known; a host uses this to let its
+    /// own objects call each other without leaving the process.
+    /// </summary>
+    internal static DurableObjectClient CreateConnected(CallInvoker invoker, IEnumerable<NamespaceInfo> namespaces) =>
+        new(invoker, null, namespaces.ToDictionary(info => info.Name, StringComparer.Ordinal));
+
+    /// <summary>The namespace <paramref name="name"/>, whose stubs are of type <typeparamref name="TStub"/>.</summary>
+    /// <exception cref="ArgumentException">The server has no such namespace, or it hosts another class than <typeparamref name="TStub"/> calls.</exception>
+    public DurableObjectNamespace<TStub> GetNamespace<TStub>(string name) where TStub : DurableObjectStub, IDurableObjectStub<TStub>
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!_namespaces.TryGetValue(name, out var info))
+        {
+            throw new ArgumentException(
+                $"The server has no namespace \"{name}\". It hosts: {string.Join(", ", _namespaces.Keys.Order(StringComparer.Ordinal))}.", nameof(name));
+        }
+        if (info.ClassName != TStub.ObjectClassName)
+        {
+            throw new ArgumentException(
+                $"Namespace \"{name}\" hosts '{info.ClassName}', but {typeof(TStub).Name} calls '{TStub.ObjectClassName}'.", nameof(name));
+        }
+        return new DurableObjectNamespace<TStub>(this, name, _keys[name]);
+    }
+
+    internal IEnumerable<NamespaceInfo> NamespacesHosting(string className) =>
+        _namespaces.Values.Where(info => info.ClassName == className);
+
+    /// <summary>Closes the connection; every stub made from this client breaks.</summary>
+    public void Dispose() => _channel?.Dispose();
+
+    /// <inheritdoc cref="Dispose"/>
+    public ValueTask DisposeAsync()
+    {
+        _channel?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static GrpcChannel CreateChannel(Uri address, DurableObjectClientOptions options) =>
+        GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            HttpHandler = options.HttpHandler ?? new SocketsHttpHandler
+            {
+                // Every stub holds a stream open; more than the server's per-connection stream limit
+                // must spill onto further connections instead of waiting.
+                EnableMultipleHttp2Connections = true,
+                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
+                ConnectTimeout = options.ConnectTimeout,
+            },
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = PayloadLimits.MaxFrameBytes,
+            MaxSendMessageSize = PayloadLimits.MaxFrameBytes,
+        });
+}

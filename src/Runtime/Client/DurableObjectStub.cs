@@ -1,0 +1,49 @@
+using System.ComponentModel;
+using SourceGenDO.Serialization;
+
+namespace SourceGenDO;
+
+/// <summary>
+/// A client-side handle to one durable object instance; generated <c>&lt;ClassName&gt;Stub</c> types
+/// derive from it and add the object's methods.
+/// </summary>
+/// <remarks>
+/// Calls through one stub start on the object in the order they were made (E-order), awaited or not;
+/// they may finish in any order. A stub opens its connection on its first call. When that connection
+/// fails, the stub is broken for good: every call in flight and every later call fails with the same
+/// <see cref="DurableObjectException"/>; get a new stub from the namespace to go on.
+/// Disposing a stub lets its calls in flight finish and then closes its connection.
+/// </remarks>
+public abstract class DurableObjectStub : IAsyncDisposable, IDisposable
+{
+    private readonly StubConnection _connection;
+
+    /// <summary>Creates the stub over <paramref name="context"/>.</summary>
+    protected DurableObjectStub(StubContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        _connection = context.Connection;
+    }
+
+    /// <summary>The id of the object this stub calls.</summary>
+    public DurableObjectId Id => _connection.Id;
+
+    /// <summary>The name the id was derived from, for stubs made from a name; otherwise null.</summary>
+    public string? Name => _connection.Id.Name;
+
+    /// <summary>Sends a call whose method returns no value; generated code calls this.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected Task InvokeAsync(string method, WireWriter arguments, CancellationToken cancellationToken = default) =>
+        _connection.Invoke<object?>(method, arguments, null, cancellationToken);
+
+    /// <summary>Sends a call and decodes its result with <paramref name="readResult"/>; generated code calls this.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected Task<T> InvokeAsync<T>(string method, WireWriter arguments, ResultReader<T> readResult, CancellationToken cancellationToken = default) =>
+        _connection.Invoke(method, arguments, readResult, cancellationToken);
+
+    /// <summary>Lets calls in flight finish, then closes the stub's connection; later calls fail.</summary>
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+
+    /// <summary>Closes the stub's connection without waiting; see <see cref="DisposeAsync"/>.</summary>
+    public void Dispose() => _ = _connection.DisposeAsync();
+}

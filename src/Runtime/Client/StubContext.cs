@@ -1,0 +1,12 @@
+using System.ComponentModel;
+
+namespace SourceGenDO;
+
+/// <summary>What a generated stub is built over: the object it calls and the connection to it.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class StubContext
+{
+    internal StubContext(StubConnection connection) => Connection = connection;
+
+    internal StubConnection Connection { get; }
+}

@@ -1,0 +1,50 @@
+using SourceGenDO.Dispatch;
+
+namespace SourceGenDO.Server;
+
+/// <summary>Configuration of the durable objects a server hosts; see <c>AddDurableObjects</c>.</summary>
+public sealed class DurableObjectsOptions
+{
+    private readonly Dictionary<string, DurableObjectDispatcher> _namespaces = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How long an instance stays in memory with no event before it is evicted (its storage stays).
+    /// Default 10 s.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Where the server keeps its files: the generated namespace secret now, object storage later.
+    /// Relative paths are resolved against the current directory. Default "sgdo-data".
+    /// </summary>
+    public string DataDirectory { get; set; } = "sgdo-data";
+
+    /// <summary>
+    /// The secret namespace keys are derived from (at least 32 bytes). When null, a random secret is
+    /// generated once and kept in <see cref="DataDirectory"/>, so ids stay valid across restarts.
+    /// </summary>
+    public byte[]? Secret { get; set; }
+
+    /// <summary>
+    /// How many events (calls in flight and queued) one object may have before further calls fail fast
+    /// as overloaded. Default 50,000.
+    /// </summary>
+    public int MaxQueuedEventsPerObject { get; set; } = 50_000;
+
+    /// <summary>The namespaces added so far, by name.</summary>
+    public IReadOnlyDictionary<string, DurableObjectDispatcher> Namespaces => _namespaces;
+
+    /// <summary>Hosts the durable object class <typeparamref name="TObject"/> under the namespace <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">The name is empty or already used.</exception>
+    /// <exception cref="InvalidOperationException">No dispatcher was generated for the class.</exception>
+    public DurableObjectsOptions AddNamespace<TObject>(string name) where TObject : DurableObject
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (_namespaces.ContainsKey(name))
+        {
+            throw new ArgumentException($"The namespace \"{name}\" was already added.", nameof(name));
+        }
+        _namespaces.Add(name, DurableObjectRegistry.Get<TObject>());
+        return this;
+    }
+}

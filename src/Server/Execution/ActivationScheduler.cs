@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace SourceGenDO.Server.Execution;
+
+/// <summary>
+/// Runs one object instance's work items one after another on the thread pool, never two at once. It is
+/// the instance's <see cref="SynchronizationContext"/> while its code runs, so continuations after
+/// <c>await</c> come back here too: a single-threaded event loop without a dedicated thread.
+/// </summary>
+internal sealed class ActivationScheduler : SynchronizationContext, IThreadPoolWorkItem
+{
+    // After this many items the loop yields the thread, so one busy object cannot starve the pool.
+    private const int ItemsPerTurn = 128;
+
+    private readonly ConcurrentQueue<WorkItem> _queue = new();
+    private readonly ILogger _logger;
+    private int _scheduled;
+
+    public ActivationScheduler(ILogger logger) => _logger = logger;
+
+    /// <summary>True while the calling thread runs this scheduler's work.</summary>
+    public bool IsCurrent => Current == this;
+
+    public override void Post(SendOrPostCallback callback, object? state)
+    {
+        _queue.Enqueue(new WorkItem(callback, state));
+        if (Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    public override void Send(SendOrPostCallback callback, object? state) =>
+        throw new NotSupportedException("Durable object code cannot block waiting on its own scheduler.");
+
+    public override SynchronizationContext CreateCopy() => this;
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        var previous = Current;
+        SetSynchronizationContext(this);
+        try
+        {
+            while (true)
+            {
+                for (var i = 0; i < ItemsPerTurn && _queue.TryDequeue(out var item); i++)
+                {
+                    Run(item);
+                }
+                if (!_queue.IsEmpty)
+                {
+                    // Still busy: go to the back of the pool's queue and keep the scheduled flag.
+                    ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+                    return;
+                }
+                Volatile.Write(ref _scheduled, 0);
+                // An item posted between the emptiness check and the reset would otherwise wait forever.
+                if (_queue.IsEmpty || Interlocked.CompareExchange(ref _scheduled, 1, 0) != 0)
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            SetSynchronizationContext(previous);
+        }
+    }
+
+    private void Run(WorkItem item)
+    {
+        try
+        {
+            item.Callback(item.State);
+        }
+        catch (Exception e)
+        {
+            // Calls report their own errors; what lands here escaped user code (an async void method).
+            _logger.LogError(e, "Unhandled exception in durable object code.");
+        }
+    }
+
+    private readonly record struct WorkItem(SendOrPostCallback Callback, object? State);
+}

@@ -1,0 +1,101 @@
+using Google.Protobuf;
+using SourceGenDO.Dispatch;
+using SourceGenDO.Serialization;
+using SourceGenDO.Server.Execution;
+using SourceGenDO.Wire;
+
+namespace SourceGenDO.Server.Rpc;
+
+/// <summary>
+/// One call on its way through an object: started on the object's scheduler in stream order, answered
+/// on the connection it came from when the object's task finishes.
+/// </summary>
+internal sealed class IncomingCall
+{
+    public static readonly SendOrPostCallback Start = static state => ((IncomingCall)state!).Run();
+
+    private readonly ServerConnection _connection;
+    private readonly ObjectActivation _activation;
+    private readonly Call _call;
+    private readonly CancellationToken _cancellation;
+
+    public IncomingCall(ServerConnection connection, ObjectActivation activation, Call call, CancellationToken cancellation)
+    {
+        _connection = connection;
+        _activation = activation;
+        _call = call;
+        _cancellation = cancellation;
+    }
+
+    private void Run()
+    {
+        ValueTask<ReadOnlyMemory<byte>> pending;
+        try
+        {
+            var instance = _activation.GetOrCreateInstance();
+            pending = _activation.Dispatcher.InvokeAsync(instance, _call.Method, _call.Args.Memory, _cancellation);
+        }
+        catch (Exception e)
+        {
+            Finish(ErrorFor(e, _call.Method));
+            return;
+        }
+        if (pending.IsCompleted)
+        {
+            Finish(pending);
+        }
+        else
+        {
+            _ = AwaitAndFinish(pending);
+        }
+    }
+
+    private async Task AwaitAndFinish(ValueTask<ReadOnlyMemory<byte>> pending)
+    {
+        // Resumes on the object's scheduler, which is current here, so answering stays in its order.
+        try
+        {
+            await pending;
+        }
+        catch
+        {
+            // Observed through Finish below.
+        }
+        Finish(pending);
+    }
+
+    private void Finish(ValueTask<ReadOnlyMemory<byte>> completed)
+    {
+        Result result;
+        try
+        {
+            var value = completed.Result;
+            result = value.Length <= PayloadLimits.MaxPayloadBytes
+                ? new Result { CallId = _call.CallId, Value = UnsafeByteOperations.UnsafeWrap(value) }
+                : new Result
+                {
+                    CallId = _call.CallId,
+                    Error = RemoteErrors.FromRuntime($"The serialized result of \"{_call.Method}\" is {PayloadLimits.Describe(value.Length)}."),
+                };
+        }
+        catch (Exception e)
+        {
+            result = new Result { CallId = _call.CallId, Error = RemoteErrors.FromObjectCode(e) };
+        }
+        _connection.Complete(_call.CallId, result);
+        _activation.Exit();
+    }
+
+    private void Finish(Error error)
+    {
+        _connection.Complete(_call.CallId, new Result { CallId = _call.CallId, Error = error });
+        _activation.Exit();
+    }
+
+    private static Error ErrorFor(Exception exception, string method) => exception switch
+    {
+        UnknownMethodException unknown => RemoteErrors.FromRuntime(unknown.Message),
+        WireFormatException malformed => RemoteErrors.FromRuntime($"The arguments of \"{method}\" could not be decoded: {malformed.Message}"),
+        _ => RemoteErrors.FromObjectCode(exception),
+    };
+}

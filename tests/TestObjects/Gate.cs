@@ -1,0 +1,26 @@
+using System.Collections.Concurrent;
+
+namespace SourceGenDO.TestObjects;
+
+/// <summary>Holds calls until a test opens the gate of its id; lets tests keep calls in flight.</summary>
+public class Gate(DurableObjectState ctx) : DurableObject(ctx)
+{
+    private static readonly ConcurrentDictionary<string, TaskCompletionSource> Gates = new();
+
+    /// <summary>How many calls are waiting at each gate.</summary>
+    public static readonly ConcurrentDictionary<string, int> Waiting = new();
+
+    public static void Open(string id) => GateFor(id).TrySetResult();
+
+    public async Task<int> Wait(int value)
+    {
+        Waiting.AddOrUpdate(Ctx.Id.ToString(), 1, static (_, count) => count + 1);
+        await GateFor(Ctx.Id.ToString()).Task;
+        return value;
+    }
+
+    public Task<int> Ping(int value) => Task.FromResult(value);
+
+    private static TaskCompletionSource GateFor(string id) =>
+        Gates.GetOrAdd(id, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+}

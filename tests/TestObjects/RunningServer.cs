@@ -1,0 +1,72 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SourceGenDO.Server;
+
+namespace SourceGenDO.TestObjects;
+
+/// <summary>A real SourceGenDO server on a loopback port, hosting the test objects.</summary>
+public sealed class RunningServer : IAsyncDisposable
+{
+    private RunningServer(WebApplication app, Uri address, string dataDirectory)
+    {
+        App = app;
+        Address = address;
+        DataDirectory = dataDirectory;
+    }
+
+    public WebApplication App { get; }
+
+    public Uri Address { get; }
+
+    public string DataDirectory { get; }
+
+    public int Port => Address.Port;
+
+    /// <summary>Adds every test namespace; the tests name them by these constants.</summary>
+    public static void AddTestNamespaces(DurableObjectsOptions options) => options
+        .AddNamespace<Counter>("COUNTERS")
+        .AddNamespace<SecondCounter>("OTHER_COUNTERS")
+        .AddNamespace<Thrower>("THROWERS")
+        .AddNamespace<Gate>("GATES")
+        .AddNamespace<Sequencer>("SEQUENCERS")
+        .AddNamespace<Canceller>("CANCELLERS")
+        .AddNamespace<Echo>("ECHOES")
+        .AddNamespace<Outer.NestedCounter>("NESTED");
+
+    /// <summary>Starts a server on <paramref name="port"/> (0: any free port) with its own data directory unless given one.</summary>
+    public static async Task<RunningServer> StartAsync(Action<DurableObjectsOptions>? configure = null, int port = 0, string? dataDirectory = null)
+    {
+        dataDirectory ??= Path.Combine(Path.GetTempPath(), "sgdo-tests", Guid.NewGuid().ToString("n"));
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+            kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2));
+        builder.Services.AddDurableObjects(options =>
+        {
+            AddTestNamespaces(options);
+            options.AddNamespace<Caller>("CALLERS");
+            options.DataDirectory = dataDirectory;
+            configure?.Invoke(options);
+        });
+        var app = builder.Build();
+        app.MapDurableObjects();
+        await app.StartAsync();
+        return new RunningServer(app, new Uri(app.Urls.First()), dataDirectory);
+    }
+
+    public Task<DurableObjectClient> ConnectAsync() => DurableObjectClient.ConnectAsync(Address);
+
+    public Task StopAsync() => App.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}

@@ -33,6 +33,14 @@ public sealed class DurableObjectId : IEquatable<DurableObjectId>
 
     internal ReadOnlySpan<byte> Bytes => _bytes;
 
+    /// <summary>
+    /// An id for unit tests that construct an object directly (<c>new Counter(new DurableObjectState(id))</c>):
+    /// derived from <paramref name="name"/> (or random when null) under a fixed test key, so it is valid in
+    /// no namespace of any server.
+    /// </summary>
+    public static DurableObjectId ForTesting(string? name = null) =>
+        name is null ? Ids.NamespaceIdKey.Testing.NewUnique() : Ids.NamespaceIdKey.Testing.FromName(name);
+
     internal DurableObjectId WithName(string? name) => name == Name ? this : new DurableObjectId(_bytes, name) { _hex = _hex };
 
     /// <summary>The id as 64 lowercase hex digits; <c>IdFromString</c> turns it back into an id.</summary>

@@ -42,4 +42,13 @@ public sealed class NamespaceIdKeyTests
     {
         Assert.Throws<ArgumentException>(() => new NamespaceIdKey(new byte[8]));
     }
+
+    [Fact]
+    public void TestingIdsAreDeterministicByNameAndCarryIt()
+    {
+        Assert.Equal(DurableObjectId.ForTesting("a"), DurableObjectId.ForTesting("a"));
+        Assert.Equal("a", DurableObjectId.ForTesting("a").Name);
+        Assert.NotEqual(DurableObjectId.ForTesting(), DurableObjectId.ForTesting());
+        Assert.False(Key.Owns(DurableObjectId.ForTesting("a")));
+    }
 }

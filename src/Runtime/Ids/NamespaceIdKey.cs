@@ -11,6 +11,9 @@ internal sealed class NamespaceIdKey
 {
     private const int HalfLength = DurableObjectId.ByteLength / 2;
 
+    /// <summary>The key of <see cref="DurableObjectId.ForTesting"/>: public knowledge, so no server uses it.</summary>
+    public static readonly NamespaceIdKey Testing = new("sgdo/testing/not-a-secret-key!!"u8);
+
     // Two sub-keys, so that the name hash and the MAC can never be confused with each other.
     private readonly byte[] _nameKey;
     private readonly byte[] _macKey;

@@ -21,6 +21,24 @@ public sealed class OrderingTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task StubsSharingOneConnectionEachKeepTheirOwnCallOrder()
+    {
+        var stubs = Enumerable.Range(0, 50).Select(i => Counters.GetByName(ServerFixture.UniqueName($"shared-{i}"))).ToArray();
+        var calls = stubs.Select(_ => new List<Task<long>>()).ToArray();
+        for (var round = 0; round < 200; round++)
+        {
+            for (var s = 0; s < stubs.Length; s++)
+            {
+                calls[s].Add(stubs[s].Increment(1));
+            }
+        }
+        foreach (var perStub in calls)
+        {
+            Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), await Task.WhenAll(perStub));
+        }
+    }
+
+    [Fact]
     public async Task ThousandObjectsDrivenConcurrentlyThroughTheirOwnStubsCountRight()
     {
         const int objects = 1_000, callsEach = 20;

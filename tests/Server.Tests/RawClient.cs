@@ -8,8 +8,8 @@ using SourceGenDO.Wire;
 namespace SourceGenDO.Server.Tests;
 
 /// <summary>
-/// A client written from protos/sourcegendo.proto and docs/wire-format.md alone: it derives ids and
-/// encodes arguments by hand, as a client in another language would.
+/// A client written from protos/sourcegendo.proto and docs/wire-format.md alone: it derives ids,
+/// opens channels and encodes arguments by hand, as a client in another language would.
 /// </summary>
 internal sealed class RawClient : IDisposable
 {
@@ -23,52 +23,10 @@ internal sealed class RawClient : IDisposable
 
     public DurableObjects.DurableObjectsClient Grpc { get; }
 
-    public AsyncDuplexStreamingCall<ClientFrame, ServerFrame> Open(string? @namespace, string? id, byte[]? name = null)
-    {
-        var headers = new Metadata();
-        if (@namespace is not null)
-        {
-            headers.Add("sgdo-namespace", @namespace);
-        }
-        if (id is not null)
-        {
-            headers.Add("sgdo-id", id);
-        }
-        if (name is not null)
-        {
-            headers.Add("sgdo-name-bin", name);
-        }
-        return Grpc.Connect(headers);
-    }
+    public RawStream Connect() => new(Grpc.Connect());
 
-    /// <summary>Sends calls in one frame and collects their results, however many frames they come in.</summary>
-    public static async Task<Dictionary<ulong, Result>> CallAsync(AsyncDuplexStreamingCall<ClientFrame, ServerFrame> stream, params Call[] calls)
-    {
-        var frame = new ClientFrame();
-        frame.Calls.AddRange(calls);
-        try
-        {
-            await stream.RequestStream.WriteAsync(frame);
-        }
-        catch (Exception)
-        {
-            // The server ended the call while we wrote; the response stream carries its status.
-            await stream.ResponseStream.MoveNext(CancellationToken.None);
-            throw;
-        }
-        var results = new Dictionary<ulong, Result>();
-        while (results.Count < calls.Length)
-        {
-            Assert.True(await stream.ResponseStream.MoveNext(CancellationToken.None), "the stream ended before every call was answered");
-            foreach (var result in stream.ResponseStream.Current.Results)
-            {
-                results.Add(result.CallId, result);
-            }
-        }
-        return results;
-    }
-
-    public static Call Call(ulong id, string method, byte[] args) => new() { CallId = id, Method = method, Args = ByteString.CopyFrom(args) };
+    public static Call Call(uint channel, ulong id, string method, byte[] args) =>
+        new() { Channel = channel, CallId = id, Method = method, Args = ByteString.CopyFrom(args) };
 
     /// <summary>The named id, derived as docs/wire-format.md says.</summary>
     public static string IdFromName(ByteString namespaceKey, string name)
@@ -96,4 +54,61 @@ internal sealed class RawClient : IDisposable
     }
 
     public void Dispose() => _channel.Dispose();
+}
+
+/// <summary>One Connect stream: channels are opened in the frame of their first call.</summary>
+internal sealed class RawStream(AsyncDuplexStreamingCall<ClientFrame, ServerFrame> call) : IDisposable
+{
+    private readonly List<OpenChannel> _opens = [];
+    private uint _nextChannel;
+
+    /// <summary>Channels the server closed, with their errors.</summary>
+    public Dictionary<uint, Error> Closed { get; } = [];
+
+    /// <summary>Opens a channel; the open travels with the next frame.</summary>
+    public uint Open(string? @namespace, string? id, byte[]? name = null)
+    {
+        var open = new OpenChannel { Channel = ++_nextChannel, Namespace = @namespace ?? "", Id = id ?? "" };
+        if (name is not null)
+        {
+            open.Name = ByteString.CopyFrom(name);
+        }
+        _opens.Add(open);
+        return open.Channel;
+    }
+
+    /// <summary>Sends the pending opens and the calls in one frame, and collects their results.</summary>
+    public async Task<Dictionary<ulong, Result>> CallAsync(params Call[] calls)
+    {
+        var frame = new ClientFrame();
+        frame.Opens.AddRange(_opens);
+        frame.Calls.AddRange(calls);
+        _opens.Clear();
+        try
+        {
+            await call.RequestStream.WriteAsync(frame);
+        }
+        catch (Exception)
+        {
+            // The server ended the call while we wrote; the response stream carries its status.
+            await call.ResponseStream.MoveNext(CancellationToken.None);
+            throw;
+        }
+        var results = new Dictionary<ulong, Result>();
+        while (results.Count < calls.Length)
+        {
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None), "the stream ended before every call was answered");
+            foreach (var result in call.ResponseStream.Current.Results)
+            {
+                results.Add(result.CallId, result);
+            }
+            foreach (var closed in call.ResponseStream.Current.Closed)
+            {
+                Closed[closed.Channel] = closed.Error;
+            }
+        }
+        return results;
+    }
+
+    public void Dispose() => call.Dispose();
 }

@@ -53,8 +53,9 @@ public sealed class RawClientTests : IAsyncLifetime
     public async Task ARawClientCallsAnObjectWithTheDocumentedEncodingAndIdDerivation()
     {
         var name = Guid.NewGuid().ToString();
-        using var stream = _raw.Open("COUNTERS", CounterId(name), System.Text.Encoding.UTF8.GetBytes(name));
-        var results = await RawClient.CallAsync(stream, RawClient.Call(1, "Increment", RawClient.SInt64AtField1(5)));
+        using var stream = _raw.Connect();
+        var channel = stream.Open("COUNTERS", CounterId(name), System.Text.Encoding.UTF8.GetBytes(name));
+        var results = await stream.CallAsync(RawClient.Call(channel, 1, "Increment", RawClient.SInt64AtField1(5)));
         Assert.Equal(5, DecodeSInt64Result(results[1]));
 
         await using var client = await _server.ConnectAsync();
@@ -62,75 +63,78 @@ public sealed class RawClientTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CallsPackedInOneFrameStartInTheirOrder()
+    public async Task CallsOfOneChannelStartInStreamOrderAcrossChannelsAndFrames()
     {
-        using var stream = _raw.Open("COUNTERS", CounterId(Guid.NewGuid().ToString()));
-        var calls = Enumerable.Range(1, 100).Select(i => RawClient.Call((ulong)i, "Increment", RawClient.SInt64AtField1(1))).ToArray();
-        var results = await RawClient.CallAsync(stream, calls);
-        for (ulong i = 1; i <= 100; i++)
+        using var stream = _raw.Connect();
+        var first = stream.Open("COUNTERS", CounterId(Guid.NewGuid().ToString()));
+        var second = stream.Open("COUNTERS", CounterId(Guid.NewGuid().ToString()));
+        var calls = Enumerable.Range(1, 200).Select(i => RawClient.Call(i % 2 == 0 ? first : second, (ulong)i, "Increment", RawClient.SInt64AtField1(1))).ToArray();
+        var results = await stream.CallAsync(calls);
+        var more = await stream.CallAsync(RawClient.Call(first, 201, "Increment", RawClient.SInt64AtField1(1)));
+        for (ulong i = 1; i <= 200; i++)
         {
-            Assert.Equal((long)i, DecodeSInt64Result(results[i]));
+            Assert.Equal((long)(i + 1) / 2, DecodeSInt64Result(results[i]));
         }
-    }
-
-    [Fact]
-    public async Task UnknownNamespaceEndsThatStreamWithNotFoundWhileOthersKeepWorking()
-    {
-        using var healthy = _raw.Open("COUNTERS", CounterId("healthy"));
-        using var stream = _raw.Open("NO_SUCH_NAMESPACE", CounterId("x"));
-        var error = await Assert.ThrowsAsync<RpcException>(() => RawClient.CallAsync(stream, RawClient.Call(1, "Increment", [])));
-        Assert.Equal(StatusCode.NotFound, error.StatusCode);
-        Assert.Equal("The server has no namespace \"NO_SUCH_NAMESPACE\".", error.Status.Detail);
-        await AssertStillWorks(healthy);
+        Assert.Equal(101, DecodeSInt64Result(more[201]));
     }
 
     [Theory]
-    [InlineData("not-hex", "Invalid Durable Object ID: must be 64 hex digits")]
-    [InlineData("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "Durable Object ID is not valid for this namespace.")]
-    public async Task InvalidIdsEndThatStreamWithInvalidArgument(string id, string message)
+    [InlineData("NO_SUCH_NAMESPACE", "valid", "The server has no namespace \"NO_SUCH_NAMESPACE\".")]
+    [InlineData(null, "valid", "The channel names no namespace.")]
+    [InlineData("COUNTERS", "not-hex", "Invalid Durable Object ID: must be 64 hex digits")]
+    [InlineData("COUNTERS", null, "Invalid Durable Object ID: must be 64 hex digits")]
+    [InlineData("COUNTERS", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "Durable Object ID is not valid for this namespace.")]
+    public async Task ABadChannelIsRefusedSayingWhyWhileTheStreamAndItsOtherChannelsGoOn(string? @namespace, string? id, string message)
     {
-        using var healthy = _raw.Open("COUNTERS", CounterId("healthy"));
-        using var stream = _raw.Open("COUNTERS", id);
-        var error = await Assert.ThrowsAsync<RpcException>(() => RawClient.CallAsync(stream, RawClient.Call(1, "Increment", [])));
-        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
-        Assert.Equal(message, error.Status.Detail);
-        await AssertStillWorks(healthy);
+        using var stream = _raw.Connect();
+        var healthy = stream.Open("COUNTERS", CounterId(Guid.NewGuid().ToString()));
+        var bad = stream.Open(@namespace, id == "valid" ? CounterId("x") : id);
+        var results = await stream.CallAsync(
+            RawClient.Call(bad, 1, "Increment", RawClient.SInt64AtField1(1)),
+            RawClient.Call(healthy, 2, "Increment", RawClient.SInt64AtField1(1)));
+        Assert.Equal(message, stream.Closed[bad].Message);
+        Assert.Equal(message, results[1].Error.Message);
+        Assert.False(results[1].Error.Remote);
+        Assert.Equal(1, DecodeSInt64Result(results[2]));
+        var later = await stream.CallAsync(RawClient.Call(healthy, 3, "Increment", RawClient.SInt64AtField1(1)));
+        Assert.Equal(2, DecodeSInt64Result(later[3]));
     }
 
     [Fact]
     public async Task AnIdOfAnotherNamespaceIsRefused()
     {
         var foreign = RawClient.IdFromName(_handshake.Namespaces.Single(ns => ns.Name == "OTHER_COUNTERS").IdKey, "x");
-        using var stream = _raw.Open("COUNTERS", foreign);
-        var error = await Assert.ThrowsAsync<RpcException>(() => RawClient.CallAsync(stream, RawClient.Call(1, "Increment", [])));
-        Assert.Equal("Durable Object ID is not valid for this namespace.", error.Status.Detail);
+        using var stream = _raw.Connect();
+        var channel = stream.Open("COUNTERS", foreign);
+        var results = await stream.CallAsync(RawClient.Call(channel, 1, "Increment", []));
+        Assert.Equal("Durable Object ID is not valid for this namespace.", results[1].Error.Message);
     }
 
     [Fact]
     public async Task ANameThatIsNotTheIdsNameIsRefused()
     {
-        using var stream = _raw.Open("COUNTERS", CounterId("apples"), "pears"u8.ToArray());
-        var error = await Assert.ThrowsAsync<RpcException>(() => RawClient.CallAsync(stream, RawClient.Call(1, "Increment", [])));
-        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
-        Assert.Contains("not the name the id was derived from", error.Status.Detail);
+        using var stream = _raw.Connect();
+        var channel = stream.Open("COUNTERS", CounterId("apples"), "pears"u8.ToArray());
+        var results = await stream.CallAsync(RawClient.Call(channel, 1, "Increment", []));
+        Assert.Equal("The channel's name is not the name the id was derived from.", results[1].Error.Message);
     }
 
     [Fact]
-    public async Task MissingHeadersAreRefusedWithWhatIsMissing()
+    public async Task ACallOnAChannelThatWasNeverOpenedFailsThatCallOnly()
     {
-        using var noNamespace = _raw.Open(null, CounterId("x"));
-        var error = await Assert.ThrowsAsync<RpcException>(() => RawClient.CallAsync(noNamespace, RawClient.Call(1, "Increment", [])));
-        Assert.Contains("sgdo-namespace", error.Status.Detail);
-        using var noId = _raw.Open("COUNTERS", null);
-        error = await Assert.ThrowsAsync<RpcException>(() => RawClient.CallAsync(noId, RawClient.Call(1, "Increment", [])));
-        Assert.Contains("sgdo-id", error.Status.Detail);
+        using var stream = _raw.Connect();
+        var channel = stream.Open("COUNTERS", CounterId(Guid.NewGuid().ToString()));
+        var results = await stream.CallAsync(RawClient.Call(99, 1, "Increment", []), RawClient.Call(channel, 2, "Increment", RawClient.SInt64AtField1(4)));
+        Assert.Equal("The call names channel 99, which is not open on this stream.", results[1].Error.Message);
+        Assert.Equal(4, DecodeSInt64Result(results[2]));
     }
 
     [Fact]
     public async Task AnUnknownMethodFailsThatCallOnly()
     {
-        using var stream = _raw.Open("COUNTERS", CounterId(Guid.NewGuid().ToString()));
-        var results = await RawClient.CallAsync(stream, RawClient.Call(1, "Explode", []), RawClient.Call(2, "Increment", RawClient.SInt64AtField1(2)));
+        using var stream = _raw.Connect();
+        var channel = stream.Open("COUNTERS", CounterId(Guid.NewGuid().ToString()));
+        var results = await stream.CallAsync(RawClient.Call(channel, 1, "Explode", []), RawClient.Call(channel, 2, "Increment", RawClient.SInt64AtField1(2)));
         Assert.Equal("The RPC receiver does not implement the method \"Explode\".", results[1].Error.Message);
         Assert.False(results[1].Error.Remote);
         Assert.Equal(2, DecodeSInt64Result(results[2]));
@@ -139,10 +143,11 @@ public sealed class RawClientTests : IAsyncLifetime
     [Fact]
     public async Task MalformedArgumentsFailThatCallOnly()
     {
-        using var stream = _raw.Open("COUNTERS", CounterId(Guid.NewGuid().ToString()));
-        // Field 1 as a length-delimited value claiming 100 bytes, where a varint is expected.
-        var results = await RawClient.CallAsync(stream, RawClient.Call(1, "Increment", [0x0A, 100, 1]), RawClient.Call(2, "Increment", [0xFF]),
-            RawClient.Call(3, "Increment", RawClient.SInt64AtField1(3)));
+        using var stream = _raw.Connect();
+        var channel = stream.Open("COUNTERS", CounterId(Guid.NewGuid().ToString()));
+        // Field 1 as a length-delimited value claiming 100 bytes, where a varint is expected; then a bare key.
+        var results = await stream.CallAsync(RawClient.Call(channel, 1, "Increment", [0x0A, 100, 1]), RawClient.Call(channel, 2, "Increment", [0xFF]),
+            RawClient.Call(channel, 3, "Increment", RawClient.SInt64AtField1(3)));
         Assert.StartsWith("The arguments of \"Increment\" could not be decoded: Malformed payload", results[1].Error.Message);
         Assert.StartsWith("The arguments of \"Increment\" could not be decoded: Malformed payload", results[2].Error.Message);
         Assert.Equal(3, DecodeSInt64Result(results[3]));
@@ -151,9 +156,10 @@ public sealed class RawClientTests : IAsyncLifetime
     [Fact]
     public async Task ArgumentsOverTheLimitFailThatCallOnlyNamingSizeAndLimit()
     {
-        using var stream = _raw.Open("COUNTERS", CounterId(Guid.NewGuid().ToString()));
-        var results = await RawClient.CallAsync(stream, RawClient.Call(1, "Increment", new byte[32 * 1024 * 1024 + 1]),
-            RawClient.Call(2, "Increment", RawClient.SInt64AtField1(1)));
+        using var stream = _raw.Connect();
+        var channel = stream.Open("COUNTERS", CounterId(Guid.NewGuid().ToString()));
+        var results = await stream.CallAsync(RawClient.Call(channel, 1, "Increment", new byte[32 * 1024 * 1024 + 1]),
+            RawClient.Call(channel, 2, "Increment", RawClient.SInt64AtField1(1)));
         Assert.Equal("The serialized arguments of \"Increment\" are 33,554,433 bytes, over the limit of 33,554,432 bytes (32 MiB).", results[1].Error.Message);
         Assert.Equal(1, DecodeSInt64Result(results[2]));
     }
@@ -161,17 +167,14 @@ public sealed class RawClientTests : IAsyncLifetime
     [Fact]
     public async Task AFrameOverTheMessageLimitEndsOnlyThatStream()
     {
-        using var healthy = _raw.Open("COUNTERS", CounterId("healthy"));
-        using var stream = _raw.Open("COUNTERS", CounterId(Guid.NewGuid().ToString()));
-        var error = await Assert.ThrowsAsync<RpcException>(() => RawClient.CallAsync(stream, RawClient.Call(1, "Increment", new byte[40 * 1024 * 1024])));
+        using var healthy = _raw.Connect();
+        var healthyChannel = healthy.Open("COUNTERS", CounterId(Guid.NewGuid().ToString()));
+        await healthy.CallAsync(RawClient.Call(healthyChannel, 1, "Increment", RawClient.SInt64AtField1(1)));
+        using var stream = _raw.Connect();
+        var channel = stream.Open("COUNTERS", CounterId(Guid.NewGuid().ToString()));
+        var error = await Assert.ThrowsAsync<RpcException>(() => stream.CallAsync(RawClient.Call(channel, 1, "Increment", new byte[40 * 1024 * 1024])));
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
-        await AssertStillWorks(healthy);
-    }
-
-    private static async Task AssertStillWorks(AsyncDuplexStreamingCall<ClientFrame, ServerFrame> stream)
-    {
-        var id = (ulong)Random.Shared.NextInt64(1, long.MaxValue);
-        var results = await RawClient.CallAsync(stream, RawClient.Call(id, "Increment", RawClient.SInt64AtField1(1)));
-        Assert.True(DecodeSInt64Result(results[id]) >= 1);
+        var results = await healthy.CallAsync(RawClient.Call(healthyChannel, 2, "Increment", RawClient.SInt64AtField1(1)));
+        Assert.Equal(2, DecodeSInt64Result(results[2]));
     }
 }

@@ -8,8 +8,9 @@ namespace SourceGenDO;
 
 /// <summary>
 /// A connection to a SourceGenDO server. It learns the server's namespaces and their id keys once, when
-/// it connects; after that, ids and stubs are made locally and each stub opens its own ordered stream
-/// on its first call.
+/// it connects; after that, ids and stubs are made locally. Each stub gets its own ordered channel on
+/// its first call; the channels of all stubs share one gRPC stream, so calls of many stubs travel
+/// packed together.
 /// </summary>
 /// <example>
 /// <code>
@@ -23,6 +24,8 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
     private readonly GrpcChannel? _channel;
     private readonly IReadOnlyDictionary<string, NamespaceInfo> _namespaces;
     private readonly Dictionary<string, NamespaceIdKey> _keys;
+    private readonly object _streamLock = new();
+    private ClientStream? _stream;
 
     private DurableObjectClient(CallInvoker invoker, GrpcChannel? channel, IReadOnlyDictionary<string, NamespaceInfo> namespaces)
     {
@@ -92,6 +95,22 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
                 $"Namespace \"{name}\" hosts '{info.ClassName}', but {typeof(TStub).Name} calls '{TStub.ObjectClassName}'.", nameof(name));
         }
         return new DurableObjectNamespace<TStub>(this, name, _keys[name]);
+    }
+
+    /// <summary>
+    /// The stream new stubs bind to: one shared by every stub of this client, replaced by a new one once
+    /// it has failed (the stubs bound to the failed one stay broken).
+    /// </summary>
+    internal ClientStream CurrentStream()
+    {
+        lock (_streamLock)
+        {
+            if (_stream is null || _stream.Failure is not null)
+            {
+                _stream = new ClientStream(Grpc);
+            }
+            return _stream;
+        }
     }
 
     internal IEnumerable<NamespaceInfo> NamespacesHosting(string className) =>

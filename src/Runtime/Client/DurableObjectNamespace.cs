@@ -41,7 +41,7 @@ public sealed class DurableObjectNamespace<TStub> where TStub : DurableObjectStu
         {
             throw new ArgumentException("Durable Object ID is not valid for this namespace.", nameof(id));
         }
-        return TStub.Create(new StubContext(new StubConnection(_client, Name, id)));
+        return TStub.Create(new StubContext(new StubChannel(_client, Name, id)));
     }
 
     /// <summary>A stub for the object named <paramref name="name"/>; the same as <c>Get(IdFromName(name))</c>.</summary>

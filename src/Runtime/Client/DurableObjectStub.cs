@@ -9,41 +9,41 @@ namespace SourceGenDO;
 /// </summary>
 /// <remarks>
 /// Calls through one stub start on the object in the order they were made (E-order), awaited or not;
-/// they may finish in any order. A stub opens its connection on its first call. When that connection
-/// fails, the stub is broken for good: every call in flight and every later call fails with the same
-/// <see cref="DurableObjectException"/>; get a new stub from the namespace to go on.
-/// Disposing a stub lets its calls in flight finish and then closes its connection.
+/// they may finish in any order. A stub binds its channel to its client's connection on its first
+/// call. When that connection fails, the stub is broken for good: every call in flight and every later
+/// call fails with the same <see cref="DurableObjectException"/>; get a new stub from the namespace to
+/// go on. Disposing a stub lets its calls in flight finish and then closes its channel.
 /// </remarks>
 public abstract class DurableObjectStub : IAsyncDisposable, IDisposable
 {
-    private readonly StubConnection _connection;
+    private readonly StubChannel _channel;
 
     /// <summary>Creates the stub over <paramref name="context"/>.</summary>
     protected DurableObjectStub(StubContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        _connection = context.Connection;
+        _channel = context.Channel;
     }
 
     /// <summary>The id of the object this stub calls.</summary>
-    public DurableObjectId Id => _connection.Id;
+    public DurableObjectId Id => _channel.Id;
 
     /// <summary>The name the id was derived from, for stubs made from a name; otherwise null.</summary>
-    public string? Name => _connection.Id.Name;
+    public string? Name => _channel.Id.Name;
 
     /// <summary>Sends a call whose method returns no value; generated code calls this.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected Task InvokeAsync(string method, WireWriter arguments, CancellationToken cancellationToken = default) =>
-        _connection.Invoke<object?>(method, arguments, null, cancellationToken);
+        _channel.Invoke<object?>(method, arguments, null, cancellationToken);
 
     /// <summary>Sends a call and decodes its result with <paramref name="readResult"/>; generated code calls this.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected Task<T> InvokeAsync<T>(string method, WireWriter arguments, ResultReader<T> readResult, CancellationToken cancellationToken = default) =>
-        _connection.Invoke(method, arguments, readResult, cancellationToken);
+        _channel.Invoke(method, arguments, readResult, cancellationToken);
 
-    /// <summary>Lets calls in flight finish, then closes the stub's connection; later calls fail.</summary>
-    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+    /// <summary>Lets calls in flight finish, then closes the stub's channel; later calls fail.</summary>
+    public ValueTask DisposeAsync() => _channel.DisposeAsync();
 
-    /// <summary>Closes the stub's connection without waiting; see <see cref="DisposeAsync"/>.</summary>
-    public void Dispose() => _ = _connection.DisposeAsync();
+    /// <summary>Closes the stub's channel without waiting; see <see cref="DisposeAsync"/>.</summary>
+    public void Dispose() => _ = _channel.DisposeAsync();
 }

@@ -3,9 +3,15 @@ using SourceGenDO.Wire;
 
 namespace SourceGenDO;
 
-/// <summary>A call sent on a stub's stream and not yet answered.</summary>
+/// <summary>A call sent on a client stream and not yet answered.</summary>
 internal interface IPendingCall
 {
+    /// <summary>The call's id on its stream, set when it is sent.</summary>
+    ulong CallId { get; set; }
+
+    /// <summary>The channel the call was sent on.</summary>
+    uint Channel { get; }
+
     void Complete(Result result);
 
     void Fail(Exception exception);
@@ -13,25 +19,29 @@ internal interface IPendingCall
 
 /// <summary>
 /// The caller's side of one call: the task it awaits, how to decode the result, and its cancellation
-/// registration. Whoever removes it from the connection's pending map completes it, so it completes
+/// registration. Whoever removes it from the stream's pending map completes it, so it completes
 /// exactly once.
 /// </summary>
 internal sealed class PendingCall<T> : TaskCompletionSource<T>, IPendingCall
 {
-    private readonly StubConnection _connection;
-    private readonly ulong _callId;
+    private readonly StubChannel _channel;
+    private readonly ClientStream _stream;
     private readonly string _method;
     private readonly ResultReader<T>? _readResult;
     private CancellationTokenRegistration _cancellation;
 
-    public PendingCall(StubConnection connection, ulong callId, string method, ResultReader<T>? readResult)
+    public PendingCall(StubChannel channel, ClientStream stream, string method, ResultReader<T>? readResult)
         : base(TaskCreationOptions.RunContinuationsAsynchronously)
     {
-        _connection = connection;
-        _callId = callId;
+        _channel = channel;
+        _stream = stream;
         _method = method;
         _readResult = readResult;
     }
+
+    public ulong CallId { get; set; }
+
+    public uint Channel { get; init; }
 
     public void ObserveCancellation(CancellationToken cancellationToken) =>
         _cancellation = cancellationToken.UnsafeRegister(
@@ -42,37 +52,45 @@ internal sealed class PendingCall<T> : TaskCompletionSource<T>, IPendingCall
         _cancellation.Dispose();
         if (result.OutcomeCase == Result.OutcomeOneofCase.Error)
         {
-            TrySetException(RemoteErrors.ToException(result.Error, _connection.Id));
+            Finish(TrySetException(RemoteErrors.ToException(result.Error, _channel.Id)));
             return;
         }
         if (_readResult is null)
         {
-            TrySetResult(default!);
+            Finish(TrySetResult(default!));
             return;
         }
         try
         {
             var reader = new WireReader(result.Value.Span);
-            TrySetResult(_readResult(ref reader));
+            Finish(TrySetResult(_readResult(ref reader)));
         }
         catch (WireFormatException e)
         {
-            TrySetException(RemoteErrors.MalformedResult(_method, e, _connection.Id));
+            Finish(TrySetException(RemoteErrors.MalformedResult(_method, e, _channel.Id)));
         }
     }
 
     public void Fail(Exception exception)
     {
         _cancellation.Dispose();
-        TrySetException(exception);
+        Finish(TrySetException(exception));
     }
 
     private void OnCanceled(CancellationToken token)
     {
-        if (_connection.TryForget(_callId))
+        if (_stream.TryForget(CallId))
         {
-            TrySetCanceled(token);
-            _connection.SendCancel(_callId);
+            Finish(TrySetCanceled(token));
+            _stream.SendCancel(CallId);
+        }
+    }
+
+    private void Finish(bool completed)
+    {
+        if (completed)
+        {
+            _channel.OnCallFinished();
         }
     }
 }

@@ -73,10 +73,10 @@ internal static class RemoteErrors
     }
 
     /// <summary>The exception every call of a stub fails with once its stream has failed.</summary>
-    public static DurableObjectException FromStreamFailure(Exception? cause, DurableObjectId id)
+    public static DurableObjectException FromStreamFailure(Exception? cause, DurableObjectId? id)
     {
-        // The server ends a stream with one of these codes when the stream itself was refused (unknown
-        // namespace, invalid id, oversize frame): the message says why, and retrying cannot help.
+        // The server ends a stream with one of these codes when the stream itself was refused (an
+        // oversize frame, a missing credential): the message says why, and retrying cannot help.
         if (cause is RpcException { StatusCode: StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.Unauthenticated
                 or StatusCode.PermissionDenied or StatusCode.FailedPrecondition or StatusCode.ResourceExhausted
                 or StatusCode.Unimplemented } refused)

@@ -6,7 +6,7 @@ namespace SourceGenDO;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class StubContext
 {
-    internal StubContext(StubConnection connection) => Connection = connection;
+    internal StubContext(StubChannel channel) => Channel = channel;
 
-    internal StubConnection Connection { get; }
+    internal StubChannel Channel { get; }
 }

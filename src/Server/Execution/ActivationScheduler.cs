@@ -42,29 +42,35 @@ internal sealed class ActivationScheduler : SynchronizationContext, IThreadPoolW
         SetSynchronizationContext(this);
         try
         {
-            while (true)
-            {
-                for (var i = 0; i < ItemsPerTurn && _queue.TryDequeue(out var item); i++)
-                {
-                    Run(item);
-                }
-                if (!_queue.IsEmpty)
-                {
-                    // Still busy: go to the back of the pool's queue and keep the scheduled flag.
-                    ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-                    return;
-                }
-                Volatile.Write(ref _scheduled, 0);
-                // An item posted between the emptiness check and the reset would otherwise wait forever.
-                if (_queue.IsEmpty || Interlocked.CompareExchange(ref _scheduled, 1, 0) != 0)
-                {
-                    return;
-                }
-            }
+            Drain();
         }
         finally
         {
             SetSynchronizationContext(previous);
+        }
+    }
+
+    /// <summary>Runs queued items while this thread owns the scheduler, then releases it.</summary>
+    private void Drain()
+    {
+        while (true)
+        {
+            for (var i = 0; i < ItemsPerTurn && _queue.TryDequeue(out var item); i++)
+            {
+                Run(item);
+            }
+            if (!_queue.IsEmpty)
+            {
+                // Still busy: go to the back of the pool's queue and keep the scheduled flag.
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+                return;
+            }
+            Volatile.Write(ref _scheduled, 0);
+            // An item posted between the emptiness check and the reset would otherwise wait forever.
+            if (_queue.IsEmpty || Interlocked.CompareExchange(ref _scheduled, 1, 0) != 0)
+            {
+                return;
+            }
         }
     }
 

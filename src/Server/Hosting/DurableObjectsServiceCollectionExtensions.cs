@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SourceGenDO.Dispatch;
 using SourceGenDO.Serialization;
@@ -32,17 +31,6 @@ public static class DurableObjectsServiceCollectionExtensions
         services.TryAddSingleton<DurableObjectsService>();
         services.TryAddSingleton<IDurableObjectNamespaceProvider, LocalNamespaceProvider>();
         services.AddHostedService<EvictionService>();
-        // Every stub holds one stream open, so Kestrel's default of 100 streams per connection is far
-        // too low; a limit the application set itself is left alone.
-        services.PostConfigure<KestrelServerOptions>(kestrel =>
-        {
-            if (kestrel.Limits.Http2.MaxStreamsPerConnection == DefaultMaxStreamsPerConnection)
-            {
-                kestrel.Limits.Http2.MaxStreamsPerConnection = 10_000;
-            }
-        });
         return services;
     }
-
-    private const int DefaultMaxStreamsPerConnection = 100;
 }

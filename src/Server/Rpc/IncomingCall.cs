@@ -7,21 +7,21 @@ using SourceGenDO.Wire;
 namespace SourceGenDO.Server.Rpc;
 
 /// <summary>
-/// One call on its way through an object: started on the object's scheduler in stream order, answered
-/// on the connection it came from when the object's task finishes.
+/// One call on its way through an object: started on the object's scheduler in channel order, answered
+/// on the stream it came from when the object's task finishes.
 /// </summary>
 internal sealed class IncomingCall
 {
     public static readonly SendOrPostCallback Start = static state => ((IncomingCall)state!).Run();
 
-    private readonly ServerConnection _connection;
+    private readonly ServerStream _stream;
     private readonly ObjectActivation _activation;
     private readonly Call _call;
     private readonly CancellationToken _cancellation;
 
-    public IncomingCall(ServerConnection connection, ObjectActivation activation, Call call, CancellationToken cancellation)
+    public IncomingCall(ServerStream stream, ObjectActivation activation, Call call, CancellationToken cancellation)
     {
-        _connection = connection;
+        _stream = stream;
         _activation = activation;
         _call = call;
         _cancellation = cancellation;
@@ -82,13 +82,13 @@ internal sealed class IncomingCall
         {
             result = new Result { CallId = _call.CallId, Error = RemoteErrors.FromObjectCode(e) };
         }
-        _connection.Complete(_call.CallId, result);
+        _stream.Complete(_call.CallId, result);
         _activation.Exit();
     }
 
     private void Finish(Error error)
     {
-        _connection.Complete(_call.CallId, new Result { CallId = _call.CallId, Error = error });
+        _stream.Complete(_call.CallId, new Result { CallId = _call.CallId, Error = error });
         _activation.Exit();
     }
 

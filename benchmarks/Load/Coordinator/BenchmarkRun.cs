@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace SourceGenDO.Load.Coordinator;
+
+/// <summary>
+/// The one command: every scenario for every system, interleaved round by round, then start-up time,
+/// then the micro benchmarks; writes a markdown report and a JSON file.
+/// </summary>
+internal static class BenchmarkRun
+{
+    public static async Task<int> RunAsync(Arguments arguments)
+    {
+        var root = RepositoryRoot();
+        var rounds = arguments.GetInt("rounds", 3);
+        var warmup = arguments.GetDouble("warmup", 2).ToString(CultureInfo.InvariantCulture);
+        var seconds = arguments.GetDouble("seconds", 10).ToString(CultureInfo.InvariantCulture);
+        var scenarios = (arguments.Get("scenarios") ?? string.Join(',', Scenario.All.Select(s => s.Name))).Split(',');
+        var systemNames = (arguments.Get("systems") ?? string.Join(',', Systems.Compared)).Split(',');
+        var output = Path.GetFullPath(arguments.Get("out") ?? Path.Combine(root, "benchmarks", "results"));
+        Directory.CreateDirectory(output);
+
+        if (systemNames.Contains(Systems.Orleans) || !arguments.Has("skip-startup"))
+        {
+            Build(root, "benchmarks/Load.Orleans");
+        }
+        var systems = new Systems(typeof(BenchmarkRun).Assembly.Location,
+            Path.Combine(root, "benchmarks", "Load.Orleans", "bin", "Release", "net10.0", "SourceGenDO.Load.Orleans.dll"));
+        var report = new Report(Environment(), rounds, arguments.GetDouble("seconds", 10));
+
+        foreach (var scenario in scenarios)
+        {
+            for (var round = 1; round <= rounds; round++)
+            {
+                // Interleaved A B C D, A B C D: drift of the machine hits every system alike.
+                foreach (var system in systemNames)
+                {
+                    var measured = await MeasureAsync(systems, system, scenario, warmup, seconds);
+                    Console.WriteLine($"{scenario,-12} round {round} {system,-12} {measured.Result.CallsPerSecond,12:N0} calls/s  p50 {measured.Result.P50Us,8:N1} us  p99 {measured.Result.P99Us,9:N1} us  server RSS idle {measured.IdleBytes / 1048576.0,6:N1} MiB peak {measured.PeakBytes / 1048576.0,6:N1} MiB");
+                    report.Add(round, measured);
+                }
+            }
+        }
+
+        if (!arguments.Has("skip-startup"))
+        {
+            foreach (var round in Enumerable.Range(1, rounds))
+            {
+                foreach (var system in new[] { Systems.SourceGenDO, Systems.Orleans, Systems.Kestrel })
+                {
+                    var milliseconds = await FirstCallAsync(systems, system);
+                    Console.WriteLine($"first call   round {round} {system,-12} {milliseconds,8:N0} ms after process start");
+                    report.AddFirstCall(system, milliseconds);
+                }
+            }
+        }
+
+        if (!arguments.Has("skip-micro"))
+        {
+            report.Micro = MicroBenchmarks.Run(root, Path.Combine(output, "micro"));
+        }
+
+        var markdown = report.ToMarkdown();
+        await File.WriteAllTextAsync(Path.Combine(output, "latest.md"), markdown);
+        await File.WriteAllTextAsync(Path.Combine(output, "latest.json"), report.ToJson());
+        Console.WriteLine();
+        Console.WriteLine(markdown);
+        Console.WriteLine($"Written to {Path.Combine(output, "latest.md")} and latest.json");
+        return 0;
+    }
+
+    private static async Task<Measurement> MeasureAsync(Systems systems, string system, string scenario, string warmup, string seconds)
+    {
+        var ports = Systems.Ports.Free();
+        await using var server = systems.StartServer(system, ports);
+        await server.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        await Task.Delay(1000);
+        var idle = server.ResidentBytes();
+        await using var client = systems.StartClient(system, ports, scenario,
+            "--warmup", warmup, "--seconds", seconds, "--server-pid", server.Id.ToString(CultureInfo.InvariantCulture));
+        var peak = idle;
+        var result = client.ResultAsync(TimeSpan.FromMinutes(5));
+        while (!result.IsCompleted)
+        {
+            peak = Math.Max(peak, server.ResidentBytes());
+            await Task.WhenAny(result, Task.Delay(100));
+        }
+        return new Measurement(system, scenario, await result, idle, peak);
+    }
+
+    private static async Task<double> FirstCallAsync(Systems systems, string system)
+    {
+        var ports = Systems.Ports.Free();
+        await using var client = systems.StartClient(system, ports, "first-call");
+        // Let the client process start and begin polling before the server exists.
+        await Task.Delay(1500);
+        await using var server = systems.StartServer(system, ports);
+        var result = await client.ResultAsync(TimeSpan.FromSeconds(90));
+        return result.FirstCallUnixMs!.Value - server.StartedAt.ToUnixTimeMilliseconds();
+    }
+
+    private static void Build(string root, string project)
+    {
+        using var build = Process.Start(new ProcessStartInfo("dotnet", ["build", Path.Combine(root, project), "-c", "Release", "--nologo", "-v", "q"])
+        {
+            UseShellExecute = false,
+        })!;
+        build.WaitForExit();
+        if (build.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"Building {project} failed.");
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "SourceGenDO.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+        throw new InvalidOperationException("Run the benchmark from inside the SourceGenDO repository.");
+    }
+
+    private static string Environment()
+    {
+        var cpu = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        return $"{cpu ?? "unknown CPU"}, {System.Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {System.Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC";
+    }
+}
+
+/// <summary>One client run against one fresh server process.</summary>
+internal sealed record Measurement(string System, string Scenario, ScenarioResult Result, long IdleBytes, long PeakBytes);

@@ -1,0 +1,40 @@
+using SourceGenDO.Load;
+using SourceGenDO.Load.Coordinator;
+using SourceGenDO.Load.Roles;
+
+// One executable, several roles: the coordinator ("run") starts the others as separate processes.
+//   run [--rounds 3] [--warmup 2] [--seconds 10] [--scenarios seq,p64] [--systems sourcegendo,raw] [--out dir]
+//   server --system sourcegendo|raw --port P
+//   client --system sourcegendo|raw|raw-packed --scenario seq|p64|p1024|objects1000|first-call --port P [--server-pid N]
+var role = args.FirstOrDefault() ?? "run";
+var arguments = new Arguments(args);
+switch (role)
+{
+    case "run":
+        return await BenchmarkRun.RunAsync(arguments);
+    case "server":
+        await (arguments.Require("system") switch
+        {
+            "sourcegendo" => SgdoServerRole.RunAsync(arguments),
+            "raw" or "kestrel" => RawServerRole.RunAsync(arguments),
+            var other => throw new ArgumentException($"Unknown server system \"{other}\"."),
+        });
+        return 0;
+    case "client":
+        var system = arguments.Require("system");
+        var scenarioName = arguments.Require("scenario");
+        var result = scenarioName == "first-call"
+            ? await (system == "sourcegendo" ? SgdoClientRole.FirstCallAsync(arguments) : RawClientRole.FirstCallAsync(arguments))
+            : await (system switch
+            {
+                "sourcegendo" => SgdoClientRole.RunAsync(arguments, Scenario.Named(scenarioName)),
+                "raw" => RawClientRole.RunAsync(arguments, Scenario.Named(scenarioName), packed: false),
+                "raw-packed" => RawClientRole.RunAsync(arguments, Scenario.Named(scenarioName), packed: true),
+                var other => throw new ArgumentException($"Unknown client system \"{other}\"."),
+            });
+        Console.WriteLine(result.ToJson());
+        return 0;
+    default:
+        Console.Error.WriteLine($"Unknown role \"{role}\": use run, server or client.");
+        return 2;
+}

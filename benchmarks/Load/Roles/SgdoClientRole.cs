@@ -1,0 +1,37 @@
+namespace SourceGenDO.Load.Roles;
+
+/// <summary>Drives a scenario through generated <see cref="BenchCounterStub"/>s, one stub per object.</summary>
+internal static class SgdoClientRole
+{
+    public static async Task<ScenarioResult> RunAsync(Arguments arguments, Scenario scenario)
+    {
+        var address = new Uri($"http://127.0.0.1:{arguments.Require("port")}");
+        await using var client = await DurableObjectClient.ConnectAsync(address);
+        var counters = client.GetNamespace<BenchCounterStub>("COUNTERS");
+        var stubs = Enumerable.Range(0, scenario.Objects).Select(i => counters.GetByName($"counter-{i}")).ToArray();
+        return await scenario.RunAsync("sourcegendo",
+            (caller, n) => stubs[scenario.ObjectFor(caller, n)].Increment(1),
+            arguments.GetDouble("warmup", 2), arguments.GetDouble("seconds", 10), ServerPid(arguments));
+    }
+
+    public static async Task<ScenarioResult> FirstCallAsync(Arguments arguments)
+    {
+        var address = new Uri($"http://127.0.0.1:{arguments.Require("port")}");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                await using var client = await DurableObjectClient.ConnectAsync(address);
+                await client.GetNamespace<BenchCounterStub>("COUNTERS").GetByName("first").Increment(1);
+                return new ScenarioResult("sourcegendo", "first-call", FirstCallUnixMs: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            }
+            catch (DurableObjectException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(5);
+            }
+        }
+    }
+
+    public static int? ServerPid(Arguments arguments) => arguments.Get("server-pid") is { } pid ? int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture) : null;
+}

@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+
+namespace SourceGenDO.Transport;
+
+/// <summary>
+/// Owns the writing side of one gRPC stream: items are queued in order and packed into frames, with at
+/// most one write in progress (a gRPC stream allows no more). There is no writer loop waiting on a
+/// queue: whoever queues into an idle writer starts the write, and items queued while a write is in
+/// flight go out together in the next frame.
+/// </summary>
+/// <remarks>
+/// A lone item (nothing else in flight) is written on the caller's thread, which saves a thread hop of
+/// latency. Under load the write is queued to the thread pool instead, behind the work items already
+/// there, which queue their own items meanwhile: frames then carry many items, which is where the
+/// throughput comes from.
+/// </remarks>
+/// <typeparam name="TItem">What is queued: a call, a cancellation, a result.</typeparam>
+/// <typeparam name="TFrame">The message that carries a batch of items.</typeparam>
+internal sealed class FrameWriter<TItem, TFrame> where TFrame : class
+{
+    private readonly ConcurrentQueue<TItem> _queue = new();
+    private readonly IFrameFormat _format;
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _writing;
+    private int _holds;
+    private volatile bool _closed;
+    private volatile bool _finishing;
+
+    public FrameWriter(IFrameFormat format) => _format = format;
+
+    /// <summary>How items become frames and how frames are written; one per stream kind.</summary>
+    public interface IFrameFormat
+    {
+        TFrame NewFrame();
+
+        /// <summary>Adds <paramref name="item"/> unless the frame is full; false leaves it for the next frame.</summary>
+        bool TryAdd(TFrame frame, TItem item);
+
+        Task WriteAsync(TFrame frame);
+
+        /// <summary>The stream failed while writing; the writer is closed.</summary>
+        void OnWriteFailed(Exception exception);
+    }
+
+    /// <summary>Queues an item and starts a write unless one is running or the writer is held.</summary>
+    /// <param name="item">What to send.</param>
+    /// <param name="alone">True when nothing else is in flight: write on this thread rather than wait for company.</param>
+    public void Enqueue(TItem item, bool alone = false)
+    {
+        _queue.Enqueue(item);
+        Flush(alone);
+    }
+
+    /// <summary>Queues without writing, until <see cref="Release"/>: lets a burst of items share one frame.</summary>
+    public void Hold() => Interlocked.Increment(ref _holds);
+
+    /// <summary>Ends a <see cref="Hold"/> and writes what was queued meanwhile.</summary>
+    public void Release()
+    {
+        Interlocked.Decrement(ref _holds);
+        Flush();
+    }
+
+    /// <summary>Stops writing; a write in progress still ends normally.</summary>
+    public void Close()
+    {
+        _closed = true;
+        SignalIfFinished();
+    }
+
+    /// <summary>
+    /// Completes once nothing is written any more: after <see cref="Close"/>, when the write in progress
+    /// ends; otherwise, once everything queued has been written.
+    /// </summary>
+    public Task WhenFinished()
+    {
+        _finishing = true;
+        Flush();
+        SignalIfFinished();
+        return _finished.Task;
+    }
+
+    private void Flush(bool alone = false)
+    {
+        if (!_queue.IsEmpty && !_closed && Volatile.Read(ref _holds) == 0 && Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
+        {
+            if (alone)
+            {
+                _ = WriteQueuedAsync();
+            }
+            else
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static writer => _ = writer.WriteQueuedAsync(), this, preferLocal: false);
+            }
+        }
+    }
+
+    private async Task WriteQueuedAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                while (!_closed && TryTakeFrame(out var frame))
+                {
+                    await _format.WriteAsync(frame).ConfigureAwait(false);
+                }
+                Volatile.Write(ref _writing, 0);
+                // An item queued after the last look but before the release would otherwise wait.
+                if (_queue.IsEmpty || _closed || Volatile.Read(ref _holds) != 0 || Interlocked.CompareExchange(ref _writing, 1, 0) != 0)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            _closed = true;
+            Volatile.Write(ref _writing, 0);
+            _format.OnWriteFailed(e);
+        }
+        SignalIfFinished();
+    }
+
+    private bool TryTakeFrame(out TFrame frame)
+    {
+        frame = null!;
+        while (_queue.TryPeek(out var item))
+        {
+            frame ??= _format.NewFrame();
+            if (!_format.TryAdd(frame, item))
+            {
+                break;
+            }
+            _queue.TryDequeue(out _);
+        }
+        return frame is not null;
+    }
+
+    private void SignalIfFinished()
+    {
+        if ((_finishing || _closed) && Volatile.Read(ref _writing) == 0 && (_closed || _queue.IsEmpty))
+        {
+            _finished.TrySetResult();
+        }
+    }
+}

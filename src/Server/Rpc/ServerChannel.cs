@@ -1,0 +1,68 @@
+using System.Text;
+using SourceGenDO.Server.Execution;
+using SourceGenDO.Wire;
+
+namespace SourceGenDO.Server.Rpc;
+
+/// <summary>
+/// One stub's channel on a server stream: the object it is bound to, or the error it was refused with.
+/// </summary>
+internal sealed class ServerChannel
+{
+    private ServerChannel(NamespaceHost? host, DurableObjectId? id, Error? refusal)
+    {
+        Host = host;
+        Id = id;
+        Refusal = refusal;
+    }
+
+    public NamespaceHost? Host { get; }
+
+    public DurableObjectId? Id { get; }
+
+    /// <summary>Why the channel was refused; every call on it is answered with this error.</summary>
+    public Error? Refusal { get; }
+
+    /// <summary>Binds a channel to the object its open entry names, or refuses it saying what was wrong.</summary>
+    public static ServerChannel Open(DurableObjectHost objects, OpenChannel open)
+    {
+        if (string.IsNullOrEmpty(open.Namespace))
+        {
+            return Refuse("The channel names no namespace.");
+        }
+        if (!objects.TryGetNamespace(open.Namespace, out var host))
+        {
+            return Refuse($"The server has no namespace \"{open.Namespace}\".");
+        }
+        DurableObjectId id;
+        try
+        {
+            id = host.Key.Parse(open.Id);
+        }
+        catch (ArgumentException e)
+        {
+            return Refuse(e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal));
+        }
+        if (open.HasName)
+        {
+            string name;
+            try
+            {
+                name = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(open.Name.Span);
+            }
+            catch (DecoderFallbackException)
+            {
+                return Refuse("The channel's name is not valid UTF-8.");
+            }
+            if (!host.Key.IsNameOf(name, id))
+            {
+                return Refuse("The channel's name is not the name the id was derived from.");
+            }
+            id = id.WithName(name);
+        }
+        return new ServerChannel(host, id, null);
+    }
+
+    /// <summary>A channel whose calls all fail with <paramref name="message"/>.</summary>
+    public static ServerChannel Refuse(string message) => new(null, null, RemoteErrors.FromRuntime(message));
+}

@@ -1,0 +1,218 @@
+using System.Collections.Concurrent;
+using Grpc.Core;
+using SourceGenDO.Serialization;
+using SourceGenDO.Server.Execution;
+using SourceGenDO.Transport;
+using SourceGenDO.Wire;
+
+namespace SourceGenDO.Server.Rpc;
+
+/// <summary>
+/// The server's side of one client stream: it binds channels to objects, hands each channel's calls to
+/// its object in stream order, tracks the calls in flight and their cancellation, and packs results
+/// into frames.
+/// </summary>
+/// <remarks>
+/// Results that complete while a frame is being dispatched are held back until the frame is done, so
+/// calls that finish at once are answered by one frame; a result that completes later is written at
+/// once when no write is running. Channels are touched by the reading loop only.
+/// </remarks>
+internal sealed class ServerStream : FrameWriter<ServerStream.Outgoing, ServerFrame>.IFrameFormat
+{
+    private const int FrameBytesTarget = 256 * 1024;
+    private const int FrameResultsTarget = 1024;
+
+    private readonly DurableObjectHost _objects;
+    private readonly IServerStreamWriter<ServerFrame> _responses;
+    private readonly FrameWriter<Outgoing, ServerFrame> _writer;
+    private readonly Dictionary<uint, ServerChannel> _channels = [];
+    private readonly ConcurrentDictionary<ulong, (CancellationTokenSource Source, ObjectActivation Activation)> _cancellations = new();
+    private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _frameBytes;
+    private int _inFlight;
+    private volatile bool _draining;
+
+    public ServerStream(DurableObjectHost objects, IServerStreamWriter<ServerFrame> responses)
+    {
+        _objects = objects;
+        _responses = responses;
+        _writer = new FrameWriter<Outgoing, ServerFrame>(this);
+    }
+
+    /// <summary>Handles one frame in protocol order (opens, calls, cancels, closes), then sends what finished meanwhile.</summary>
+    public void Dispatch(ClientFrame frame)
+    {
+        _writer.Hold();
+        try
+        {
+            foreach (var open in frame.Opens)
+            {
+                Open(open);
+            }
+            foreach (var call in frame.Calls)
+            {
+                Dispatch(call);
+            }
+            foreach (var callId in frame.Cancels)
+            {
+                Cancel(callId);
+            }
+            foreach (var channel in frame.Closes)
+            {
+                // Calls in flight keep what they need; only later calls on the number are refused.
+                _channels.Remove(channel);
+            }
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
+
+    /// <summary>Queues a call's result for sending and forgets the call.</summary>
+    public void Complete(ulong callId, Result result)
+    {
+        _writer.Enqueue(new Outgoing(result, null), alone: Volatile.Read(ref _inFlight) == 1);
+        if (_cancellations.TryRemove(callId, out var cancellation))
+        {
+            cancellation.Source.Dispose();
+        }
+        if (Interlocked.Decrement(ref _inFlight) == 0 && _draining)
+        {
+            _idle.TrySetResult();
+        }
+    }
+
+    /// <summary>Completes once every call dispatched so far has been answered.</summary>
+    public Task WhenIdle()
+    {
+        _draining = true;
+        if (Volatile.Read(ref _inFlight) == 0)
+        {
+            _idle.TrySetResult();
+        }
+        return _idle.Task;
+    }
+
+    /// <inheritdoc cref="FrameWriter{TItem, TFrame}.WhenFinished"/>
+    public Task WhenWritesDone() => _writer.WhenFinished();
+
+    /// <summary>Stops sending and cancels every call still running for this stream.</summary>
+    public void Close()
+    {
+        _writer.Close();
+        foreach (var (source, _) in _cancellations.Values)
+        {
+            CancelQuietly(source);
+        }
+    }
+
+    private void Open(OpenChannel open)
+    {
+        var channel = _channels.ContainsKey(open.Channel)
+            ? ServerChannel.Refuse($"Channel {open.Channel} is already open on this stream.")
+            : ServerChannel.Open(_objects, open);
+        _channels[open.Channel] = channel;
+        if (channel.Refusal is { } refusal)
+        {
+            _writer.Enqueue(new Outgoing(null, new ChannelClosed { Channel = open.Channel, Error = refusal }));
+        }
+    }
+
+    private void Dispatch(Call call)
+    {
+        Interlocked.Increment(ref _inFlight);
+        if (!_channels.TryGetValue(call.Channel, out var channel))
+        {
+            Refuse(call, RemoteErrors.FromRuntime($"The call names channel {call.Channel}, which is not open on this stream."));
+            return;
+        }
+        if (channel.Refusal is { } refusal)
+        {
+            Refuse(call, refusal);
+            return;
+        }
+        if (call.Args.Length > PayloadLimits.MaxPayloadBytes)
+        {
+            Refuse(call, RemoteErrors.FromRuntime($"The serialized arguments of \"{call.Method}\" are {PayloadLimits.Describe(call.Args.Length)}."));
+            return;
+        }
+        if (channel.Host!.TryEnter(channel.Id!, out var activation) != EnterResult.Entered)
+        {
+            Refuse(call, RemoteErrors.FromRuntime(RemoteErrors.OverloadedMessage, overloaded: true));
+            return;
+        }
+        var cancellation = CancellationToken.None;
+        if (call.Cancellable)
+        {
+            var source = new CancellationTokenSource();
+            if (_cancellations.TryAdd(call.CallId, (source, activation)))
+            {
+                cancellation = source.Token;
+            }
+            else
+            {
+                source.Dispose();
+            }
+        }
+        // Posted, never run on this thread: one slow object must not hold up the other channels.
+        activation.Scheduler.Post(IncomingCall.Start, new IncomingCall(this, activation, call, cancellation));
+    }
+
+    private void Refuse(Call call, Error error) => Complete(call.CallId, new Result { CallId = call.CallId, Error = error });
+
+    /// <summary>Signals the cancellation token of a call, on the object's scheduler so its callbacks run there.</summary>
+    private void Cancel(ulong callId)
+    {
+        if (_cancellations.TryGetValue(callId, out var cancellation))
+        {
+            cancellation.Activation.Scheduler.Post(static state => CancelQuietly((CancellationTokenSource)state!), cancellation.Source);
+        }
+    }
+
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The call finished first.
+        }
+    }
+
+    ServerFrame FrameWriter<Outgoing, ServerFrame>.IFrameFormat.NewFrame()
+    {
+        _frameBytes = 0;
+        return new ServerFrame();
+    }
+
+    bool FrameWriter<Outgoing, ServerFrame>.IFrameFormat.TryAdd(ServerFrame frame, Outgoing item)
+    {
+        if (item.Closed is { } closed)
+        {
+            frame.Closed.Add(closed);
+            return true;
+        }
+        var result = item.Result!;
+        var size = result.Value.Length + 16;
+        if (frame.Results.Count > 0 && (frame.Results.Count >= FrameResultsTarget || _frameBytes + size > FrameBytesTarget))
+        {
+            return false;
+        }
+        _frameBytes += size;
+        frame.Results.Add(result);
+        return true;
+    }
+
+    Task FrameWriter<Outgoing, ServerFrame>.IFrameFormat.WriteAsync(ServerFrame frame) => _responses.WriteAsync(frame);
+
+    void FrameWriter<Outgoing, ServerFrame>.IFrameFormat.OnWriteFailed(Exception exception)
+    {
+        // The stream is gone (the client left or the server stops); the handler ends on its own.
+    }
+
+    /// <summary>A result, or a channel the server closed.</summary>
+    internal readonly record struct Outgoing(Result? Result, ChannelClosed? Closed);
+}

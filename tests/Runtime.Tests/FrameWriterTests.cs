@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using SourceGenDO.Transport;
+
+namespace SourceGenDO.Runtime.Tests;
+
+public sealed class FrameWriterTests
+{
+    /// <summary>A format whose frames are lists of ints, writes recorded, at most <c>max</c> items a frame.</summary>
+    private sealed class ListFormat(int max, Func<List<int>, Task>? write = null) : FrameWriter<int, List<int>>.IFrameFormat
+    {
+        public ConcurrentQueue<List<int>> Written { get; } = new();
+
+        public Exception? Failure { get; private set; }
+
+        public List<int> NewFrame() => [];
+
+        public bool TryAdd(List<int> frame, int item)
+        {
+            if (frame.Count >= max)
+            {
+                return false;
+            }
+            frame.Add(item);
+            return true;
+        }
+
+        public async Task WriteAsync(List<int> frame)
+        {
+            if (write is not null)
+            {
+                await write(frame);
+            }
+            Written.Enqueue(frame);
+        }
+
+        public void OnWriteFailed(Exception exception) => Failure = exception;
+    }
+
+    [Fact]
+    public async Task ItemsFromManyThreadsAreWrittenOncePerItemAndInQueueOrderPerThread()
+    {
+        var format = new ListFormat(max: 7, write: async _ => await Task.Yield());
+        var writer = new FrameWriter<int, List<int>>(format);
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(thread => Task.Run(() =>
+        {
+            for (var i = 0; i < 1_000; i++)
+            {
+                writer.Enqueue(thread * 10_000 + i);
+            }
+        })));
+        await writer.WhenFinished();
+        var written = format.Written.SelectMany(frame => frame).ToList();
+        Assert.Equal(4_000, written.Count);
+        Assert.All(format.Written, frame => Assert.InRange(frame.Count, 1, 7));
+        for (var thread = 0; thread < 4; thread++)
+        {
+            var mine = written.Where(item => item / 10_000 == thread).ToList();
+            Assert.Equal(Enumerable.Range(thread * 10_000, 1_000), mine);
+        }
+    }
+
+    [Fact]
+    public async Task ItemsQueuedWhileHeldGoOutTogetherInOneFrame()
+    {
+        var format = new ListFormat(max: 100);
+        var writer = new FrameWriter<int, List<int>>(format);
+        writer.Hold();
+        for (var i = 0; i < 10; i++)
+        {
+            writer.Enqueue(i);
+        }
+        Assert.Empty(format.Written);
+        writer.Release();
+        await writer.WhenFinished();
+        Assert.Equal([Enumerable.Range(0, 10).ToList()], format.Written);
+    }
+
+    [Fact]
+    public async Task AFailedWriteClosesTheWriterAndReportsOnce()
+    {
+        var format = new ListFormat(max: 100, write: _ => throw new IOException("gone"));
+        var writer = new FrameWriter<int, List<int>>(format);
+        writer.Enqueue(1);
+        await writer.WhenFinished();
+        Assert.IsType<IOException>(format.Failure);
+        writer.Enqueue(2);
+        Assert.Empty(format.Written);
+    }
+}

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Grpc.Core;
+using SourceGenDO.Serialization;
 using SourceGenDO.Transport;
 using SourceGenDO.Wire;
 
@@ -11,15 +12,16 @@ namespace SourceGenDO;
 /// calls of all stubs into one frame; one reader loop completes the pending calls. When the stream
 /// fails, every pending call and every stub bound to it fails with one exception, for good.
 /// </summary>
-internal sealed class ClientStream : FrameWriter<ClientStream.Outgoing, ClientFrame>.IFrameFormat
+internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat
 {
     // Frames stay small enough to keep latency low while packing many small calls together.
     private const int FrameBytesTarget = 256 * 1024;
     private const int FrameCallsTarget = 1024;
     private const int CallOverheadBytes = 24;
 
-    private readonly AsyncDuplexStreamingCall<ClientFrame, ServerFrame> _call;
-    private readonly FrameWriter<Outgoing, ClientFrame> _writer;
+    private readonly AsyncDuplexStreamingCall<OutgoingClientFrame, IncomingServerFrame> _call;
+    private readonly FrameWriter<ClientEntry, OutgoingClientFrame> _writer;
+    private readonly WireWriter _encoder = new(4096);
     private readonly ConcurrentDictionary<ulong, IPendingCall> _pending = new();
     private readonly ConcurrentDictionary<uint, StubChannel> _channels = new();
     private readonly CancellationTokenSource _cancellation = new();
@@ -29,10 +31,10 @@ internal sealed class ClientStream : FrameWriter<ClientStream.Outgoing, ClientFr
     private int _inFlight;
     private volatile Exception? _failure;
 
-    public ClientStream(DurableObjects.DurableObjectsClient grpc)
+    public ClientStream(CallInvoker invoker)
     {
-        _writer = new FrameWriter<Outgoing, ClientFrame>(this);
-        _call = grpc.Connect(cancellationToken: _cancellation.Token);
+        _writer = new FrameWriter<ClientEntry, OutgoingClientFrame>(this);
+        _call = invoker.AsyncDuplexStreamingCall(FrameCodec.ClientConnect, null, new CallOptions(cancellationToken: _cancellation.Token));
         _ = Task.Run(ReadLoop);
     }
 
@@ -45,40 +47,40 @@ internal sealed class ClientStream : FrameWriter<ClientStream.Outgoing, ClientFr
         var number = (uint)Interlocked.Increment(ref _nextChannel);
         open.Channel = number;
         _channels[number] = channel;
-        _writer.Enqueue(new Outgoing(Open: open));
+        _writer.Enqueue(new ClientEntry(Open: open));
         return number;
     }
 
     /// <summary>Sends a call; its result completes <paramref name="pending"/>, or the stream's failure fails it.</summary>
-    public void Send(Call call, IPendingCall pending)
+    public void Send(uint channel, string method, ReadOnlyMemory<byte> args, bool cancellable, IPendingCall pending)
     {
-        call.CallId = (ulong)Interlocked.Increment(ref _nextCallId);
-        pending.CallId = call.CallId;
+        var callId = (ulong)Interlocked.Increment(ref _nextCallId);
+        pending.CallId = callId;
         var alone = Interlocked.Increment(ref _inFlight) == 1;
-        _pending[call.CallId] = pending;
+        _pending[callId] = pending;
         // A failure that raced with us may have drained the map before the call was in it.
         if (_failure is { } failure)
         {
-            if (TryTake(call.CallId, out _))
+            if (TryTake(callId, out _))
             {
                 pending.Fail(failure);
             }
             return;
         }
-        _writer.Enqueue(new Outgoing(Call: call), alone);
+        _writer.Enqueue(new ClientEntry(callId, channel, method, args, cancellable), alone);
     }
 
     /// <summary>Removes a pending call whose caller gave up; true when it was still pending.</summary>
     public bool TryForget(ulong callId) => TryTake(callId, out _);
 
     /// <summary>Asks the server to signal the cancellation token of a call.</summary>
-    public void SendCancel(ulong callId) => _writer.Enqueue(new Outgoing(CancelCallId: callId));
+    public void SendCancel(ulong callId) => _writer.Enqueue(new ClientEntry(CallId: callId, IsCancel: true));
 
     /// <summary>Tells the server a channel is done; it answers the calls already sent first.</summary>
     public void Close(uint channel)
     {
         _channels.TryRemove(channel, out _);
-        _writer.Enqueue(new Outgoing(CloseChannel: channel));
+        _writer.Enqueue(new ClientEntry(Channel: channel, IsClose: true));
     }
 
     /// <summary>Fails the pending calls of one channel, for a channel the server closed.</summary>
@@ -161,45 +163,31 @@ internal sealed class ClientStream : FrameWriter<ClientStream.Outgoing, ClientFr
         _call.Dispose();
     }
 
-    ClientFrame FrameWriter<Outgoing, ClientFrame>.IFrameFormat.NewFrame()
+    OutgoingClientFrame FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.NewFrame()
     {
         _frameBytes = 0;
-        return new ClientFrame();
+        return new OutgoingClientFrame(_encoder);
     }
 
-    bool FrameWriter<Outgoing, ClientFrame>.IFrameFormat.TryAdd(ClientFrame frame, Outgoing item)
+    bool FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.TryAdd(OutgoingClientFrame frame, ClientEntry entry)
     {
-        if (item.Call is { } call)
+        // Opens, cancels and closes are tiny; only calls count towards a frame's size. The server handles
+        // a frame's opens before its calls, so an open may join a frame whose earlier calls belong to
+        // other channels; it never lands after its own calls.
+        var size = entry.Args.Length + CallOverheadBytes;
+        if (entry.Method is not null && frame.Entries.Count > 0 && (frame.Entries.Count >= FrameCallsTarget || _frameBytes + size > FrameBytesTarget))
         {
-            var size = call.Args.Length + CallOverheadBytes;
-            if (frame.Calls.Count > 0 && (frame.Calls.Count >= FrameCallsTarget || _frameBytes + size > FrameBytesTarget))
-            {
-                return false;
-            }
-            _frameBytes += size;
-            frame.Calls.Add(call);
+            return false;
         }
-        else if (item.Open is { } open)
-        {
-            // The server handles a frame's opens before its calls, so a channel's open may join a frame
-            // whose earlier calls belong to other channels; it never lands after its own calls.
-            frame.Opens.Add(open);
-        }
-        else if (item.CloseChannel is { } channel)
-        {
-            frame.Closes.Add(channel);
-        }
-        else
-        {
-            frame.Cancels.Add(item.CancelCallId);
-        }
+        _frameBytes += size;
+        frame.Entries.Add(entry);
         return true;
     }
 
-    Task FrameWriter<Outgoing, ClientFrame>.IFrameFormat.WriteAsync(ClientFrame frame) => _call.RequestStream.WriteAsync(frame);
+    Task FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.WriteAsync(OutgoingClientFrame frame) => _call.RequestStream.WriteAsync(frame);
 
     // A write fails once the server has ended the call; its status says why better than the write does.
-    void FrameWriter<Outgoing, ClientFrame>.IFrameFormat.OnWriteFailed(Exception exception) =>
+    void FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.OnWriteFailed(Exception exception) =>
         Fail(RemoteErrors.FromStreamFailure(FinalStatus() ?? exception, null));
 
     private RpcException? FinalStatus()
@@ -214,7 +202,4 @@ internal sealed class ClientStream : FrameWriter<ClientStream.Outgoing, ClientFr
             return null;
         }
     }
-
-    /// <summary>One entry of a client frame.</summary>
-    internal readonly record struct Outgoing(Call? Call = null, OpenChannel? Open = null, uint? CloseChannel = null, ulong CancelCallId = 0);
 }

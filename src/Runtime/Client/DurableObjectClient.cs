@@ -2,6 +2,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using SourceGenDO.Ids;
 using SourceGenDO.Serialization;
+using SourceGenDO.Transport;
 using SourceGenDO.Wire;
 
 namespace SourceGenDO;
@@ -32,10 +33,10 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
         _channel = channel;
         _namespaces = namespaces;
         _keys = namespaces.ToDictionary(pair => pair.Key, pair => new NamespaceIdKey(pair.Value.IdKey.Span), StringComparer.Ordinal);
-        Grpc = new DurableObjects.DurableObjectsClient(invoker);
+        Invoker = invoker;
     }
 
-    internal DurableObjects.DurableObjectsClient Grpc { get; }
+    internal CallInvoker Invoker { get; }
 
     /// <summary>The names of the namespaces the server hosts.</summary>
     public IReadOnlyCollection<string> Namespaces => _namespaces.Keys.ToArray();
@@ -50,11 +51,10 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
         var channel = CreateChannel(address, options);
         try
         {
-            var grpc = new DurableObjects.DurableObjectsClient(channel);
-            var response = await grpc.HandshakeAsync(
-                new HandshakeRequest(),
-                deadline: DateTime.UtcNow + options.ConnectTimeout,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            var response = await channel.CreateCallInvoker().AsyncUnaryCall(
+                FrameCodec.Handshake, null,
+                new CallOptions(deadline: DateTime.UtcNow + options.ConnectTimeout, cancellationToken: cancellationToken),
+                new HandshakeRequest()).ConfigureAwait(false);
             return new DurableObjectClient(channel.CreateCallInvoker(), channel, response.Namespaces.ToDictionary(info => info.Name, StringComparer.Ordinal));
         }
         catch (RpcException e)
@@ -107,7 +107,7 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
         {
             if (_stream is null || _stream.Failure is not null)
             {
-                _stream = new ClientStream(Grpc);
+                _stream = new ClientStream(Invoker);
             }
             return _stream;
         }

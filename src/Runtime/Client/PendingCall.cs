@@ -1,5 +1,5 @@
 using SourceGenDO.Serialization;
-using SourceGenDO.Wire;
+using SourceGenDO.Transport;
 
 namespace SourceGenDO;
 
@@ -12,7 +12,7 @@ internal interface IPendingCall
     /// <summary>The channel the call was sent on.</summary>
     uint Channel { get; }
 
-    void Complete(Result result);
+    void Complete(IncomingResult result);
 
     void Fail(Exception exception);
 }
@@ -47,12 +47,12 @@ internal sealed class PendingCall<T> : TaskCompletionSource<T>, IPendingCall
         _cancellation = cancellationToken.UnsafeRegister(
             static (state, token) => ((PendingCall<T>)state!).OnCanceled(token), this);
 
-    public void Complete(Result result)
+    public void Complete(IncomingResult result)
     {
         _cancellation.Dispose();
-        if (result.OutcomeCase == Result.OutcomeOneofCase.Error)
+        if (result.Error is { } error)
         {
-            Finish(TrySetException(RemoteErrors.ToException(result.Error, _channel.Id)));
+            Finish(TrySetException(RemoteErrors.ToException(error, _channel.Id)));
             return;
         }
         if (_readResult is null)

@@ -59,15 +59,7 @@ internal sealed class StubChannel
         }
         var pending = new PendingCall<T>(this, stream, method, readResult) { Channel = _number };
         Interlocked.Increment(ref _inFlight);
-        stream.Send(
-            new Call
-            {
-                Channel = _number,
-                Method = method,
-                Args = UnsafeByteOperations.UnsafeWrap(arguments.WrittenMemory),
-                Cancellable = cancellationToken.CanBeCanceled,
-            },
-            pending);
+        stream.Send(_number, method, arguments.WrittenMemory, cancellationToken.CanBeCanceled, pending);
         if (cancellationToken.CanBeCanceled)
         {
             pending.ObserveCancellation(cancellationToken);

@@ -40,6 +40,25 @@ public ref struct WireReader
     /// <summary>The wire type of the field whose key was read last.</summary>
     public readonly WireType WireType => _wireType;
 
+    /// <summary>True when every byte of the message has been read.</summary>
+    public readonly bool IsAtEnd => _position >= _data.Length;
+
+    /// <summary>
+    /// Reads a length-delimited field and returns where its bytes lie in this reader's data, so a caller
+    /// that owns the underlying array can slice it without copying.
+    /// </summary>
+    public (int Offset, int Length) ReadLengthDelimitedRange()
+    {
+        Expect(WireType.LengthDelimited);
+        var length = ReadLength();
+        var offset = _position;
+        _position += length;
+        return (offset, length);
+    }
+
+    /// <summary>Reads a bare varint, as the elements of a packed repeated field are written.</summary>
+    public ulong ReadRawVarint() => ReadVarint();
+
     /// <summary>Reads the next field key; false at the end of the message.</summary>
     public bool ReadTag(out int field)
     {

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using SourceGenDO.Server.Execution;
+using SourceGenDO.Transport;
 using SourceGenDO.Wire;
 
 namespace SourceGenDO.Server.Rpc;
@@ -9,7 +10,14 @@ namespace SourceGenDO.Server.Rpc;
 /// The gRPC dispatcher service: the handshake, and client streams that carry the channels of many stubs,
 /// each channel's calls starting on its object in stream order.
 /// </summary>
-internal sealed class DurableObjectsService : DurableObjects.DurableObjectsBase
+/// <remarks>
+/// Bound by hand (<see cref="BindService"/>) rather than through a generated base class, so that the
+/// Connect stream uses <see cref="FrameCodec"/>'s frames; the wire format is the .proto's all the same.
+/// gRPC finds the handlers by reflection at startup and accepts only virtual methods declared by the
+/// bound type, hence the unsealed class and virtual methods.
+/// </remarks>
+[BindServiceMethod(typeof(DurableObjectsService), nameof(BindService))]
+internal class DurableObjectsService
 {
     private readonly DurableObjectHost _host;
     private readonly IHostApplicationLifetime _lifetime;
@@ -20,11 +28,18 @@ internal sealed class DurableObjectsService : DurableObjects.DurableObjectsBase
         _lifetime = lifetime;
     }
 
-    public override Task<HandshakeResponse> Handshake(HandshakeRequest request, ServerCallContext context) =>
+    /// <summary>Declares the service's methods to gRPC, which then finds them on the service by name.</summary>
+    public static void BindService(ServiceBinderBase binder, DurableObjectsService? service)
+    {
+        binder.AddMethod(FrameCodec.Handshake, service is null ? null! : service.Handshake);
+        binder.AddMethod(FrameCodec.ServerConnect, service is null ? null! : service.Connect);
+    }
+
+    public virtual Task<HandshakeResponse> Handshake(HandshakeRequest request, ServerCallContext context) =>
         Task.FromResult(_host.Handshake);
 
-    public override async Task Connect(
-        IAsyncStreamReader<ClientFrame> requestStream, IServerStreamWriter<ServerFrame> responseStream, ServerCallContext context)
+    public virtual async Task Connect(
+        IAsyncStreamReader<IncomingClientFrame> requestStream, IServerStreamWriter<OutgoingServerFrame> responseStream, ServerCallContext context)
     {
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _lifetime.ApplicationStopping);
         var stream = new ServerStream(_host, responseStream);

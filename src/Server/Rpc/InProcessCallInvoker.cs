@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 using Grpc.Core;
-using SourceGenDO.Wire;
+using SourceGenDO.Transport;
 
 namespace SourceGenDO.Server.Rpc;
 
@@ -18,12 +18,23 @@ internal sealed class InProcessCallInvoker : CallInvoker
     public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(
         Method<TRequest, TResponse> method, string? host, CallOptions options)
     {
-        if (typeof(TRequest) != typeof(ClientFrame) || typeof(TResponse) != typeof(ServerFrame))
+        if (typeof(TRequest) != typeof(OutgoingClientFrame) || typeof(TResponse) != typeof(IncomingServerFrame))
         {
-            throw new NotSupportedException($"The in-process transport only carries {method.FullName} streams of stubs.");
+            throw new NotSupportedException($"The in-process transport only carries the {method.FullName} streams of stubs.");
         }
-        var requests = new ChannelStream<TRequest>();
-        var responses = new ChannelStream<TResponse>();
+        // Frames are encoded and decoded exactly as over the network, so both sides see what they would see there.
+        var requests = new ChannelStream<IncomingClientFrame>();
+        var responses = new ChannelStream<IncomingServerFrame>();
+        var requestWriter = new EncodingWriter<OutgoingClientFrame, IncomingClientFrame>(requests, static frame =>
+        {
+            FrameCodec.Encode(frame);
+            return FrameCodec.DecodeClientFrame(frame.Encoder.ToArray());
+        });
+        var responseWriter = new EncodingWriter<OutgoingServerFrame, IncomingServerFrame>(responses, static frame =>
+        {
+            FrameCodec.Encode(frame);
+            return FrameCodec.DecodeServerFrame(frame.Encoder.ToArray());
+        });
         var cancellation = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken);
         var context = new InProcessCallContext(method.FullName, options.Headers ?? new Metadata(), cancellation.Token);
         var status = new Status(StatusCode.OK, "");
@@ -31,7 +42,7 @@ internal sealed class InProcessCallInvoker : CallInvoker
         {
             try
             {
-                await _service.Connect((ChannelStream<ClientFrame>)(object)requests, (ChannelStream<ServerFrame>)(object)responses, context).ConfigureAwait(false);
+                await _service.Connect(requests, responseWriter, context).ConfigureAwait(false);
                 responses.Complete(null);
             }
             catch (RpcException e)
@@ -46,8 +57,8 @@ internal sealed class InProcessCallInvoker : CallInvoker
             }
         });
         return new AsyncDuplexStreamingCall<TRequest, TResponse>(
-            requests,
-            responses,
+            (IClientStreamWriter<TRequest>)(object)requestWriter,
+            (IAsyncStreamReader<TResponse>)(object)responses,
             Task.FromResult(new Metadata()),
             () => status,
             () => new Metadata(),
@@ -69,6 +80,17 @@ internal sealed class InProcessCallInvoker : CallInvoker
 
     public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options) =>
         throw new NotSupportedException();
+
+    /// <summary>Writes frames of one type into a stream that delivers them, converted, as another.</summary>
+    private sealed class EncodingWriter<TWritten, TRead>(ChannelStream<TRead> target, Func<TWritten, TRead> convert)
+        : IClientStreamWriter<TWritten>, IServerStreamWriter<TWritten>
+    {
+        public WriteOptions? WriteOptions { get; set; }
+
+        public Task WriteAsync(TWritten message) => target.WriteAsync(convert(message));
+
+        public Task CompleteAsync() => target.CompleteAsync();
+    }
 
     /// <summary>One direction of an in-process stream: what one side writes, the other reads, in order.</summary>
     private sealed class ChannelStream<T> : IAsyncStreamReader<T>, IClientStreamWriter<T>, IServerStreamWriter<T>

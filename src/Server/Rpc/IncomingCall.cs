@@ -1,7 +1,7 @@
-using Google.Protobuf;
 using SourceGenDO.Dispatch;
 using SourceGenDO.Serialization;
 using SourceGenDO.Server.Execution;
+using SourceGenDO.Transport;
 using SourceGenDO.Wire;
 
 namespace SourceGenDO.Server.Rpc;
@@ -16,10 +16,10 @@ internal sealed class IncomingCall
 
     private readonly ServerStream _stream;
     private readonly ObjectActivation _activation;
-    private readonly Call _call;
+    private readonly IncomingCallData _call;
     private readonly CancellationToken _cancellation;
 
-    public IncomingCall(ServerStream stream, ObjectActivation activation, Call call, CancellationToken cancellation)
+    public IncomingCall(ServerStream stream, ObjectActivation activation, in IncomingCallData call, CancellationToken cancellation)
     {
         _stream = stream;
         _activation = activation;
@@ -33,7 +33,7 @@ internal sealed class IncomingCall
         try
         {
             var instance = _activation.GetOrCreateInstance();
-            pending = _activation.Dispatcher.InvokeAsync(instance, _call.Method, _call.Args.Memory, _cancellation);
+            pending = _activation.Dispatcher.InvokeAsync(instance, _call.Method, _call.Args, _cancellation);
         }
         catch (Exception e)
         {
@@ -66,29 +66,28 @@ internal sealed class IncomingCall
 
     private void Finish(ValueTask<ReadOnlyMemory<byte>> completed)
     {
-        Result result;
+        ReadOnlyMemory<byte> value;
         try
         {
-            var value = completed.Result;
-            result = value.Length <= PayloadLimits.MaxPayloadBytes
-                ? new Result { CallId = _call.CallId, Value = UnsafeByteOperations.UnsafeWrap(value) }
-                : new Result
-                {
-                    CallId = _call.CallId,
-                    Error = RemoteErrors.FromRuntime($"The serialized result of \"{_call.Method}\" is {PayloadLimits.Describe(value.Length)}."),
-                };
+            value = completed.Result;
         }
         catch (Exception e)
         {
-            result = new Result { CallId = _call.CallId, Error = RemoteErrors.FromObjectCode(e) };
+            Finish(RemoteErrors.FromObjectCode(e));
+            return;
         }
-        _stream.Complete(_call.CallId, result);
+        if (value.Length > PayloadLimits.MaxPayloadBytes)
+        {
+            Finish(RemoteErrors.FromRuntime($"The serialized result of \"{_call.Method}\" is {PayloadLimits.Describe(value.Length)}."));
+            return;
+        }
+        _stream.Complete(_call.CallId, _call.Cancellable, value, null);
         _activation.Exit();
     }
 
     private void Finish(Error error)
     {
-        _stream.Complete(_call.CallId, new Result { CallId = _call.CallId, Error = error });
+        _stream.Complete(_call.CallId, _call.Cancellable, default, error);
         _activation.Exit();
     }
 

@@ -17,14 +17,15 @@ namespace SourceGenDO.Server.Rpc;
 /// calls that finish at once are answered by one frame; a result that completes later is written at
 /// once when no write is running. Channels are touched by the reading loop only.
 /// </remarks>
-internal sealed class ServerStream : FrameWriter<ServerStream.Outgoing, ServerFrame>.IFrameFormat
+internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat
 {
     private const int FrameBytesTarget = 256 * 1024;
     private const int FrameResultsTarget = 1024;
 
     private readonly DurableObjectHost _objects;
-    private readonly IServerStreamWriter<ServerFrame> _responses;
-    private readonly FrameWriter<Outgoing, ServerFrame> _writer;
+    private readonly IServerStreamWriter<OutgoingServerFrame> _responses;
+    private readonly FrameWriter<ServerEntry, OutgoingServerFrame> _writer;
+    private readonly WireWriter _encoder = new(4096);
     private readonly Dictionary<uint, ServerChannel> _channels = [];
     private readonly ConcurrentDictionary<ulong, (CancellationTokenSource Source, ObjectActivation Activation)> _cancellations = new();
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -32,15 +33,15 @@ internal sealed class ServerStream : FrameWriter<ServerStream.Outgoing, ServerFr
     private int _inFlight;
     private volatile bool _draining;
 
-    public ServerStream(DurableObjectHost objects, IServerStreamWriter<ServerFrame> responses)
+    public ServerStream(DurableObjectHost objects, IServerStreamWriter<OutgoingServerFrame> responses)
     {
         _objects = objects;
         _responses = responses;
-        _writer = new FrameWriter<Outgoing, ServerFrame>(this);
+        _writer = new FrameWriter<ServerEntry, OutgoingServerFrame>(this);
     }
 
     /// <summary>Handles one frame in protocol order (opens, calls, cancels, closes), then sends what finished meanwhile.</summary>
-    public void Dispatch(ClientFrame frame)
+    public void Dispatch(IncomingClientFrame frame)
     {
         _writer.Hold();
         try
@@ -69,11 +70,11 @@ internal sealed class ServerStream : FrameWriter<ServerStream.Outgoing, ServerFr
         }
     }
 
-    /// <summary>Queues a call's result for sending and forgets the call.</summary>
-    public void Complete(ulong callId, Result result)
+    /// <summary>Queues a call's result (its encoded value, or its error) for sending and forgets the call.</summary>
+    public void Complete(ulong callId, bool cancellable, ReadOnlyMemory<byte> value, Error? error)
     {
-        _writer.Enqueue(new Outgoing(result, null), alone: Volatile.Read(ref _inFlight) == 1);
-        if (_cancellations.TryRemove(callId, out var cancellation))
+        _writer.Enqueue(new ServerEntry(callId, value, error), alone: Volatile.Read(ref _inFlight) == 1);
+        if (cancellable && _cancellations.TryRemove(callId, out var cancellation))
         {
             cancellation.Source.Dispose();
         }
@@ -115,11 +116,11 @@ internal sealed class ServerStream : FrameWriter<ServerStream.Outgoing, ServerFr
         _channels[open.Channel] = channel;
         if (channel.Refusal is { } refusal)
         {
-            _writer.Enqueue(new Outgoing(null, new ChannelClosed { Channel = open.Channel, Error = refusal }));
+            _writer.Enqueue(new ServerEntry(0, default, null, new ChannelClosed { Channel = open.Channel, Error = refusal }));
         }
     }
 
-    private void Dispatch(Call call)
+    private void Dispatch(in IncomingCallData call)
     {
         Interlocked.Increment(ref _inFlight);
         if (!_channels.TryGetValue(call.Channel, out var channel))
@@ -159,7 +160,7 @@ internal sealed class ServerStream : FrameWriter<ServerStream.Outgoing, ServerFr
         activation.Scheduler.Post(IncomingCall.Start, new IncomingCall(this, activation, call, cancellation));
     }
 
-    private void Refuse(Call call, Error error) => Complete(call.CallId, new Result { CallId = call.CallId, Error = error });
+    private void Refuse(in IncomingCallData call, Error error) => Complete(call.CallId, call.Cancellable, default, error);
 
     /// <summary>Signals the cancellation token of a call, on the object's scheduler so its callbacks run there.</summary>
     private void Cancel(ulong callId)
@@ -182,37 +183,28 @@ internal sealed class ServerStream : FrameWriter<ServerStream.Outgoing, ServerFr
         }
     }
 
-    ServerFrame FrameWriter<Outgoing, ServerFrame>.IFrameFormat.NewFrame()
+    OutgoingServerFrame FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.NewFrame()
     {
         _frameBytes = 0;
-        return new ServerFrame();
+        return new OutgoingServerFrame(_encoder);
     }
 
-    bool FrameWriter<Outgoing, ServerFrame>.IFrameFormat.TryAdd(ServerFrame frame, Outgoing item)
+    bool FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.TryAdd(OutgoingServerFrame frame, ServerEntry entry)
     {
-        if (item.Closed is { } closed)
-        {
-            frame.Closed.Add(closed);
-            return true;
-        }
-        var result = item.Result!;
-        var size = result.Value.Length + 16;
-        if (frame.Results.Count > 0 && (frame.Results.Count >= FrameResultsTarget || _frameBytes + size > FrameBytesTarget))
+        var size = entry.Value.Length + 16;
+        if (frame.Entries.Count > 0 && (frame.Entries.Count >= FrameResultsTarget || _frameBytes + size > FrameBytesTarget))
         {
             return false;
         }
         _frameBytes += size;
-        frame.Results.Add(result);
+        frame.Entries.Add(entry);
         return true;
     }
 
-    Task FrameWriter<Outgoing, ServerFrame>.IFrameFormat.WriteAsync(ServerFrame frame) => _responses.WriteAsync(frame);
+    Task FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.WriteAsync(OutgoingServerFrame frame) => _responses.WriteAsync(frame);
 
-    void FrameWriter<Outgoing, ServerFrame>.IFrameFormat.OnWriteFailed(Exception exception)
+    void FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.OnWriteFailed(Exception exception)
     {
         // The stream is gone (the client left or the server stops); the handler ends on its own.
     }
-
-    /// <summary>A result, or a channel the server closed.</summary>
-    internal readonly record struct Outgoing(Result? Result, ChannelClosed? Closed);
 }

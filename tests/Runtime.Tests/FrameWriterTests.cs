@@ -34,6 +34,8 @@ public sealed class FrameWriterTests
         }
 
         public void OnWriteFailed(Exception exception) => Failure = exception;
+
+        public bool ExpectsMore(int queued) => false;
     }
 
     [Fact]

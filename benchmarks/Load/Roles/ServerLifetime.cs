@@ -15,5 +15,9 @@ internal static class ServerLifetime
             }
         });
         await app.StopAsync();
+        if (Environment.GetEnvironmentVariable("SGDO_LOAD_GC_REPORT") is not null)
+        {
+            Console.Error.WriteLine($"server allocated {GC.GetTotalAllocatedBytes() / 1048576.0:N1} MiB, gen0 {GC.CollectionCount(0)} gen1 {GC.CollectionCount(1)} gen2 {GC.CollectionCount(2)}, heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:N1} MiB");
+        }
     }
 }

@@ -21,7 +21,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
 
     private readonly AsyncDuplexStreamingCall<OutgoingClientFrame, IncomingServerFrame> _call;
     private readonly FrameWriter<ClientEntry, OutgoingClientFrame> _writer;
-    private readonly WireWriter _encoder = new(4096);
+    private readonly OutgoingClientFrame _frame = new(new WireWriter(4096));
     private readonly ConcurrentDictionary<ulong, IPendingCall> _pending = new();
     private readonly ConcurrentDictionary<uint, StubChannel> _channels = new();
     private readonly CancellationTokenSource _cancellation = new();
@@ -165,8 +165,10 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
 
     OutgoingClientFrame FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.NewFrame()
     {
+        // One write at a time, serialized before the write completes: the same frame serves every write.
         _frameBytes = 0;
-        return new OutgoingClientFrame(_encoder);
+        _frame.Entries.Clear();
+        return _frame;
     }
 
     bool FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.TryAdd(OutgoingClientFrame frame, ClientEntry entry)
@@ -185,6 +187,8 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     }
 
     Task FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.WriteAsync(OutgoingClientFrame frame) => _call.RequestStream.WriteAsync(frame);
+
+    bool FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.ExpectsMore(int queued) => queued * 2 < Volatile.Read(ref _inFlight);
 
     // A write fails once the server has ended the call; its status says why better than the write does.
     void FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.OnWriteFailed(Exception exception) =>

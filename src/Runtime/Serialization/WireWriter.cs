@@ -22,8 +22,8 @@ public sealed class WireWriter
     private int _length;
     private int _depth;
 
-    /// <summary>Creates a writer with a small initial buffer.</summary>
-    public WireWriter() : this(64)
+    /// <summary>Creates a writer with a small initial buffer: most arguments and results are a few bytes.</summary>
+    public WireWriter() : this(16)
     {
     }
 

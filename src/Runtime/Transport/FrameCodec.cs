@@ -100,7 +100,7 @@ internal static class FrameCodec
 
     public static IncomingClientFrame DecodeClientFrame(byte[] payload)
     {
-        var frame = new IncomingClientFrame();
+        var frame = new IncomingClientFrame(CountFields(payload, ClientCalls));
         var reader = new WireReader(payload);
         while (reader.ReadTag(out var field))
         {
@@ -130,7 +130,7 @@ internal static class FrameCodec
 
     public static IncomingServerFrame DecodeServerFrame(byte[] payload)
     {
-        var frame = new IncomingServerFrame();
+        var frame = new IncomingServerFrame(CountFields(payload, ServerResults));
         var reader = new WireReader(payload);
         while (reader.ReadTag(out var field))
         {
@@ -216,6 +216,19 @@ internal static class FrameCodec
             }
         }
         return new IncomingResult(callId, value, error);
+    }
+
+    /// <summary>How many times <paramref name="field"/> occurs at the top level: sizes a frame's list at once.</summary>
+    private static int CountFields(byte[] payload, int field)
+    {
+        var count = 0;
+        var reader = new WireReader(payload);
+        while (reader.ReadTag(out var number))
+        {
+            count += number == field ? 1 : 0;
+            reader.Skip();
+        }
+        return count;
     }
 
     /// <summary>Reads a repeated varint field in either encoding protobuf allows: one per key, or packed.</summary>

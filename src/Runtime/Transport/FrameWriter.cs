@@ -18,6 +18,8 @@ namespace SourceGenDO.Transport;
 /// <typeparam name="TFrame">The message that carries a batch of items.</typeparam>
 internal sealed class FrameWriter<TItem, TFrame> where TFrame : class
 {
+    private const int MaxYields = 1;
+
     private readonly ConcurrentQueue<TItem> _queue = new();
     private readonly IFrameFormat _format;
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -25,8 +27,19 @@ internal sealed class FrameWriter<TItem, TFrame> where TFrame : class
     private int _holds;
     private volatile bool _closed;
     private volatile bool _finishing;
+    private int _deferred;
 
-    public FrameWriter(IFrameFormat format) => _format = format;
+    public FrameWriter(IFrameFormat format)
+    {
+        _format = format;
+        _flushDeferred = () =>
+        {
+            Volatile.Write(ref _deferred, 0);
+            Flush(alone: true);
+        };
+    }
+
+    private readonly Action _flushDeferred;
 
     /// <summary>How items become frames and how frames are written; one per stream kind.</summary>
     public interface IFrameFormat
@@ -37,6 +50,12 @@ internal sealed class FrameWriter<TItem, TFrame> where TFrame : class
         bool TryAdd(TFrame frame, TItem item);
 
         Task WriteAsync(TFrame frame);
+
+        /// <summary>
+        /// True when, with <paramref name="queued"/> items waiting, more are likely to arrive at once (many
+        /// calls in flight, few queued): the writer then lets queued work run once before it writes.
+        /// </summary>
+        bool ExpectsMore(int queued);
 
         /// <summary>The stream failed while writing; the writer is closed.</summary>
         void OnWriteFailed(Exception exception);
@@ -54,11 +73,11 @@ internal sealed class FrameWriter<TItem, TFrame> where TFrame : class
     /// <summary>Queues without writing, until <see cref="Release"/>: lets a burst of items share one frame.</summary>
     public void Hold() => Interlocked.Increment(ref _holds);
 
-    /// <summary>Ends a <see cref="Hold"/> and writes what was queued meanwhile.</summary>
+    /// <summary>Ends a <see cref="Hold"/> and writes what was queued meanwhile, on this thread.</summary>
     public void Release()
     {
         Interlocked.Decrement(ref _holds);
-        Flush();
+        Flush(alone: true);
     }
 
     /// <summary>Stops writing; a write in progress still ends normally.</summary>
@@ -95,10 +114,29 @@ internal sealed class FrameWriter<TItem, TFrame> where TFrame : class
         }
     }
 
+    /// <summary>
+    /// Inside a <see cref="TurnFlush"/> turn, leaves the write to the turn's end, so that everything the
+    /// turn queues goes out in one frame from this thread; otherwise flushes as <see cref="Enqueue"/> does.
+    /// </summary>
+    public void EnqueueInTurn(TItem item)
+    {
+        _queue.Enqueue(item);
+        if (Interlocked.CompareExchange(ref _deferred, 1, 0) == 0 && !TurnFlush.TryDefer(_flushDeferred))
+        {
+            Volatile.Write(ref _deferred, 0);
+            Flush();
+        }
+    }
+
     private async Task WriteQueuedAsync()
     {
         try
         {
+            // Give the callers whose results just arrived a turn to queue their next calls too.
+            for (var yields = 0; yields < MaxYields && _format.ExpectsMore(_queue.Count); yields++)
+            {
+                await Task.Yield();
+            }
             while (true)
             {
                 while (!_closed && TryTakeFrame(out var frame))

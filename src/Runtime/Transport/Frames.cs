@@ -31,11 +31,11 @@ internal sealed class OutgoingClientFrame(WireWriter encoder)
 internal readonly record struct IncomingCallData(ulong CallId, uint Channel, string Method, ReadOnlyMemory<byte> Args, bool Cancellable);
 
 /// <summary>A client frame as the server reads it, sorted into the order it is handled in.</summary>
-internal sealed class IncomingClientFrame
+internal sealed class IncomingClientFrame(int calls)
 {
     public List<OpenChannel> Opens { get; } = [];
 
-    public List<IncomingCallData> Calls { get; } = [];
+    public List<IncomingCallData> Calls { get; } = new(calls);
 
     public List<ulong> Cancels { get; } = [];
 
@@ -57,9 +57,9 @@ internal sealed class OutgoingServerFrame(WireWriter encoder)
 internal readonly record struct IncomingResult(ulong CallId, ReadOnlyMemory<byte> Value, Error? Error);
 
 /// <summary>A server frame as the client reads it.</summary>
-internal sealed class IncomingServerFrame
+internal sealed class IncomingServerFrame(int results)
 {
-    public List<IncomingResult> Results { get; } = [];
+    public List<IncomingResult> Results { get; } = new(results);
 
     public List<ChannelClosed> Closed { get; } = [];
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using SourceGenDO.Transport;
 
 namespace SourceGenDO.Server.Execution;
 
@@ -36,10 +37,28 @@ internal sealed class ActivationScheduler : SynchronizationContext, IThreadPoolW
 
     public override SynchronizationContext CreateCopy() => this;
 
+    /// <summary>
+    /// Runs the work item on the calling thread when the scheduler is idle, and queues it otherwise;
+    /// items queued earlier still run first. Saves the thread hop of <see cref="Post"/>, at the price of
+    /// holding the calling thread while the object's code runs synchronously.
+    /// </summary>
+    public void RunOrPost(SendOrPostCallback callback, object? state)
+    {
+        if (Interlocked.CompareExchange(ref _scheduled, 1, 0) != 0)
+        {
+            Post(callback, state);
+            return;
+        }
+        _queue.Enqueue(new WorkItem(callback, state));
+        ((IThreadPoolWorkItem)this).Execute();
+    }
+
     void IThreadPoolWorkItem.Execute()
     {
         var previous = Current;
         SetSynchronizationContext(this);
+        // Results of this turn's calls leave in one frame per stream, written from here when it ends.
+        TurnFlush.Begin();
         try
         {
             Drain();
@@ -47,6 +66,7 @@ internal sealed class ActivationScheduler : SynchronizationContext, IThreadPoolW
         finally
         {
             SetSynchronizationContext(previous);
+            TurnFlush.End();
         }
     }
 

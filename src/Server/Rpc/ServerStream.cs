@@ -25,7 +25,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     private readonly DurableObjectHost _objects;
     private readonly IServerStreamWriter<OutgoingServerFrame> _responses;
     private readonly FrameWriter<ServerEntry, OutgoingServerFrame> _writer;
-    private readonly WireWriter _encoder = new(4096);
+    private readonly OutgoingServerFrame _frame = new(new WireWriter(4096));
     private readonly Dictionary<uint, ServerChannel> _channels = [];
     private readonly ConcurrentDictionary<ulong, (CancellationTokenSource Source, ObjectActivation Activation)> _cancellations = new();
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -50,9 +50,13 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
             {
                 Open(open);
             }
+            // A frame whose calls all go to one object (a busy stub) runs them on this thread when the
+            // object is idle: no hop, and nothing else waits behind them on this stream but that
+            // object's own later calls, which would wait for it anyway.
+            var inline = frame.Calls.Count > 0 && frame.Opens.Count == 0 && AllOnOneChannel(frame.Calls);
             foreach (var call in frame.Calls)
             {
-                Dispatch(call);
+                Dispatch(call, inline);
             }
             foreach (var callId in frame.Cancels)
             {
@@ -73,7 +77,14 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     /// <summary>Queues a call's result (its encoded value, or its error) for sending and forgets the call.</summary>
     public void Complete(ulong callId, bool cancellable, ReadOnlyMemory<byte> value, Error? error)
     {
-        _writer.Enqueue(new ServerEntry(callId, value, error), alone: Volatile.Read(ref _inFlight) == 1);
+        if (Volatile.Read(ref _inFlight) == 1)
+        {
+            _writer.Enqueue(new ServerEntry(callId, value, error), alone: true);
+        }
+        else
+        {
+            _writer.EnqueueInTurn(new ServerEntry(callId, value, error));
+        }
         if (cancellable && _cancellations.TryRemove(callId, out var cancellation))
         {
             cancellation.Source.Dispose();
@@ -120,7 +131,20 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         }
     }
 
-    private void Dispatch(in IncomingCallData call)
+    private static bool AllOnOneChannel(List<IncomingCallData> calls)
+    {
+        var channel = calls[0].Channel;
+        foreach (var call in calls)
+        {
+            if (call.Channel != channel)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void Dispatch(in IncomingCallData call, bool inline)
     {
         Interlocked.Increment(ref _inFlight);
         if (!_channels.TryGetValue(call.Channel, out var channel))
@@ -156,8 +180,16 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
                 source.Dispose();
             }
         }
-        // Posted, never run on this thread: one slow object must not hold up the other channels.
-        activation.Scheduler.Post(IncomingCall.Start, new IncomingCall(this, activation, call, cancellation));
+        var incoming = new IncomingCall(this, activation, call, cancellation);
+        if (inline)
+        {
+            activation.Scheduler.RunOrPost(IncomingCall.Start, incoming);
+        }
+        else
+        {
+            // Posted: one slow object must not hold up the other channels of this stream.
+            activation.Scheduler.Post(IncomingCall.Start, incoming);
+        }
     }
 
     private void Refuse(in IncomingCallData call, Error error) => Complete(call.CallId, call.Cancellable, default, error);
@@ -185,8 +217,10 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
 
     OutgoingServerFrame FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.NewFrame()
     {
+        // One write at a time, serialized before the write completes: the same frame serves every write.
         _frameBytes = 0;
-        return new OutgoingServerFrame(_encoder);
+        _frame.Entries.Clear();
+        return _frame;
     }
 
     bool FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.TryAdd(OutgoingServerFrame frame, ServerEntry entry)
@@ -202,6 +236,9 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     }
 
     Task FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.WriteAsync(OutgoingServerFrame frame) => _responses.WriteAsync(frame);
+
+    // Results go out as soon as a turn or frame ends: that is already the natural batch.
+    bool FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.ExpectsMore(int queued) => false;
 
     void FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.OnWriteFailed(Exception exception)
     {

@@ -94,13 +94,13 @@ public sealed partial class DurableObjectGenerator
             _writer.WriteLine($$"""
                 internal static global::System.ReadOnlyMemory<byte> EncodeResult_{{id}}({{type}} value)
                 {
-                    var writer = new {{WireWriter}}();
+                    var writer = {{WireWriter}}.Rent();
                 """);
             _writer.Indentation++;
             WriteValue(result, "writer", "1", "value", "");
             _writer.Indentation--;
             _writer.WriteLine($$"""
-                    return writer.WrittenMemory;
+                    return writer.TakeBytes();
                 }
 
                 internal static {{type}} ReadResult_{{id}}(ref {{WireReader}} reader)

@@ -94,7 +94,7 @@ public sealed partial class DurableObjectGenerator
             _writer.WriteLine($"public {method.ReturnType} {method.Identifier}({parameters})");
             _writer.OpenBlock();
             var arguments = LocalName("__arguments", method);
-            _writer.WriteLine($"var {arguments} = new {WireWriter}();");
+            _writer.WriteLine($"var {arguments} = {WireWriter}.Rent();");
             foreach (var parameter in method.Parameters)
             {
                 if (parameter.Value is { } value)

@@ -22,7 +22,9 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     private readonly AsyncDuplexStreamingCall<OutgoingClientFrame, IncomingServerFrame> _call;
     private readonly FrameWriter<ClientEntry, OutgoingClientFrame> _writer;
     private readonly OutgoingClientFrame _frame = new(new WireWriter(4096));
-    private readonly ConcurrentDictionary<ulong, IPendingCall> _pending = new();
+    // Guarded by locking it: a plain dictionary allocates nothing per call, and the reader takes the
+    // lock once per frame.
+    private readonly Dictionary<ulong, IPendingCall> _pending = [];
     private readonly ConcurrentDictionary<uint, StubChannel> _channels = new();
     private readonly CancellationTokenSource _cancellation = new();
     private long _nextCallId;
@@ -57,7 +59,10 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         var callId = (ulong)Interlocked.Increment(ref _nextCallId);
         pending.CallId = callId;
         var alone = Interlocked.Increment(ref _inFlight) == 1;
-        _pending[callId] = pending;
+        lock (_pending)
+        {
+            _pending[callId] = pending;
+        }
         // A failure that raced with us may have drained the map before the call was in it.
         if (_failure is { } failure)
         {
@@ -86,12 +91,9 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     /// <summary>Fails the pending calls of one channel, for a channel the server closed.</summary>
     public void FailChannel(uint channel, Exception exception)
     {
-        foreach (var (callId, pending) in _pending)
+        foreach (var pending in TakeWhere(pending => pending.Channel == channel))
         {
-            if (pending.Channel == channel && TryTake(callId, out _))
-            {
-                pending.Fail(exception);
-            }
+            pending.Fail(exception);
         }
     }
 
@@ -101,12 +103,9 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         Interlocked.CompareExchange(ref _failure, failure, null);
         failure = _failure!;
         _writer.Close();
-        foreach (var callId in _pending.Keys)
+        foreach (var pending in TakeWhere(static _ => true))
         {
-            if (TryTake(callId, out var pending))
-            {
-                pending.Fail(failure);
-            }
+            pending.Fail(failure);
         }
         foreach (var channel in _channels.Values)
         {
@@ -120,12 +119,56 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
 
     private bool TryTake(ulong callId, out IPendingCall pending)
     {
-        if (!_pending.TryRemove(callId, out pending!))
+        lock (_pending)
         {
-            return false;
+            if (!_pending.Remove(callId, out pending!))
+            {
+                return false;
+            }
         }
         Interlocked.Decrement(ref _inFlight);
         return true;
+    }
+
+    private List<IPendingCall> TakeWhere(Func<IPendingCall, bool> predicate)
+    {
+        var taken = new List<IPendingCall>();
+        lock (_pending)
+        {
+            foreach (var (callId, pending) in _pending)
+            {
+                if (predicate(pending))
+                {
+                    taken.Add(pending);
+                    _pending.Remove(callId);
+                }
+            }
+        }
+        Interlocked.Add(ref _inFlight, -taken.Count);
+        return taken;
+    }
+
+    /// <summary>Takes the pending calls a frame answers, under one lock, and completes them outside it.</summary>
+    private void Complete(List<IncomingResult> results)
+    {
+        var taken = new IPendingCall?[results.Count];
+        var count = 0;
+        lock (_pending)
+        {
+            for (var i = 0; i < results.Count; i++)
+            {
+                if (_pending.Remove(results[i].CallId, out var pending))
+                {
+                    taken[i] = pending;
+                    count++;
+                }
+            }
+        }
+        Interlocked.Add(ref _inFlight, -count);
+        for (var i = 0; i < results.Count; i++)
+        {
+            taken[i]?.Complete(results[i]);
+        }
     }
 
     private async Task ReadLoop()
@@ -137,13 +180,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
             while (await responses.MoveNext(CancellationToken.None).ConfigureAwait(false))
             {
                 var frame = responses.Current;
-                foreach (var result in frame.Results)
-                {
-                    if (TryTake(result.CallId, out var pending))
-                    {
-                        pending.Complete(result);
-                    }
-                }
+                Complete(frame.Results);
                 foreach (var closed in frame.Closed)
                 {
                     if (_channels.TryRemove(closed.Channel, out var channel))

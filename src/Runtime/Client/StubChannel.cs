@@ -39,6 +39,8 @@ internal sealed class StubChannel
             return Task.FromException<T>(new DurableObjectException(
                 $"The serialized arguments of \"{method}\" are {PayloadLimits.Describe(arguments.Length)}.") { DurableObjectId = Id });
         }
+        // Queued calls wait for a frame, so they keep an exact copy and the writer goes back for reuse.
+        var args = arguments.TakeBytes();
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<T>(cancellationToken);
@@ -59,7 +61,7 @@ internal sealed class StubChannel
         }
         var pending = new PendingCall<T>(this, stream, method, readResult) { Channel = _number };
         Interlocked.Increment(ref _inFlight);
-        stream.Send(_number, method, arguments.WrittenMemory, cancellationToken.CanBeCanceled, pending);
+        stream.Send(_number, method, args, cancellationToken.CanBeCanceled, pending);
         if (cancellationToken.CanBeCanceled)
         {
             pending.ObserveCancellation(cancellationToken);

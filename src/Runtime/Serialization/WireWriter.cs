@@ -18,6 +18,12 @@ namespace SourceGenDO.Serialization;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class WireWriter
 {
+    // Writers larger than this are left to the GC rather than kept for reuse.
+    private const int MaxCachedBytes = 4096;
+
+    [ThreadStatic]
+    private static WireWriter? t_cached;
+
     private byte[] _buffer;
     private int _length;
     private int _depth;
@@ -41,6 +47,36 @@ public sealed class WireWriter
 
     /// <summary>Copies the bytes written so far into a new array.</summary>
     public byte[] ToArray() => WrittenSpan.ToArray();
+
+    /// <summary>
+    /// A writer for one payload: the calling thread's cached one when it has one, else a new one. Hand
+    /// it back with <see cref="TakeBytes"/>; generated code encodes every argument list and result so.
+    /// </summary>
+    public static WireWriter Rent()
+    {
+        var writer = t_cached;
+        if (writer is null)
+        {
+            return new WireWriter();
+        }
+        t_cached = null;
+        return writer;
+    }
+
+    /// <summary>
+    /// Copies the bytes written into an array of exactly their size and keeps the writer for the next
+    /// <see cref="Rent"/> on this thread. The writer must not be used afterwards.
+    /// </summary>
+    public byte[] TakeBytes()
+    {
+        var bytes = ToArray();
+        if (_buffer.Length <= MaxCachedBytes)
+        {
+            Reset();
+            t_cached = this;
+        }
+        return bytes;
+    }
 
     /// <summary>Writes a field key: the field number and its wire type.</summary>
     public void WriteTag(int field, WireType wireType) => WriteVarint(((uint)field << 3) | (uint)wireType);

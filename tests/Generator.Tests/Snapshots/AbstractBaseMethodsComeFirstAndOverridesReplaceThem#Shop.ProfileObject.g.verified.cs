@@ -21,35 +21,35 @@ public sealed class ProfileObjectStub : global::SourceGenDO.DurableObjectStub, g
     /// <inheritdoc cref="global::Shop.ProfileObject.Describe()"/>
     public global::System.Threading.Tasks.Task<string> Describe()
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         return InvokeAsync<string>("Describe", __arguments, global::Shop.ProfileObjectSerializer.ReadResult_String);
     }
 
     /// <inheritdoc cref="global::Shop.Entity{TState}.Version()"/>
     public global::System.Threading.Tasks.Task<int> Version()
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         return InvokeAsync<int>("Version", __arguments, global::Shop.ProfileObjectSerializer.ReadResult_Int32);
     }
 
     /// <inheritdoc cref="global::Shop.ProfileObject.Get()"/>
     public global::System.Threading.Tasks.Task<global::Shop.Profile> Get()
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         return InvokeAsync<global::Shop.Profile>("Get", __arguments, global::Shop.ProfileObjectSerializer.ReadResult_Profile);
     }
 
     /// <inheritdoc cref="global::Shop.Named.Title()"/>
     public global::System.Threading.Tasks.Task<string> Title()
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         return InvokeAsync<string>("Title", __arguments, global::Shop.ProfileObjectSerializer.ReadResult_String);
     }
 
     /// <inheritdoc cref="global::Shop.ProfileObject.Rename(string)"/>
     public global::System.Threading.Tasks.Task Rename(string name)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteString(1, name);
         return InvokeAsync("Rename", __arguments);
     }
@@ -137,9 +137,9 @@ file static class ProfileObjectSerializer
 {
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_String(string value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         writer.WriteString(1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static string ReadResult_String(ref global::SourceGenDO.Serialization.WireReader reader)
@@ -161,9 +161,9 @@ file static class ProfileObjectSerializer
 
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_Int32(int value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         writer.WriteInt32(1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static int ReadResult_Int32(ref global::SourceGenDO.Serialization.WireReader reader)
@@ -185,9 +185,9 @@ file static class ProfileObjectSerializer
 
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_Profile(global::Shop.Profile value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         Write_Profile(writer, 1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static global::Shop.Profile ReadResult_Profile(ref global::SourceGenDO.Serialization.WireReader reader)

@@ -21,7 +21,7 @@ public sealed class CounterStub : global::SourceGenDO.DurableObjectStub, global:
     /// <inheritdoc cref="global::Shop.Counter.Increment(long)"/>
     public global::System.Threading.Tasks.Task<long> Increment(long amount = 1L)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteInt64(1, amount);
         return InvokeAsync<long>("Increment", __arguments, global::Shop.CounterSerializer.ReadResult_Int64);
     }
@@ -93,9 +93,9 @@ file static class CounterSerializer
 {
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_Int64(long value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         writer.WriteInt64(1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static long ReadResult_Int64(ref global::SourceGenDO.Serialization.WireReader reader)

@@ -21,7 +21,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
     /// <inheritdoc cref="global::Shop.Everything.Scalars(bool, sbyte, short, int, long, byte, ushort, uint, ulong, char, float, double, decimal)"/>
     public global::System.Threading.Tasks.Task<bool> Scalars(bool flag, sbyte tiny, short small, int number, long big, byte octet, ushort word, uint dword, ulong qword, char letter, float single, double real, decimal money)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteBool(1, flag);
         __arguments.WriteInt32(2, tiny);
         __arguments.WriteInt32(3, small);
@@ -41,7 +41,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
     /// <inheritdoc cref="global::Shop.Everything.Text(string, byte[])"/>
     public global::System.Threading.Tasks.Task<string?> Text(string? text, byte[]? bytes)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteString(1, text);
         __arguments.WriteBytes(2, bytes);
         return InvokeAsync<string?>("Text", __arguments, global::Shop.EverythingSerializer.ReadResult_String);
@@ -50,7 +50,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
     /// <inheritdoc cref="global::Shop.Everything.Times(global::System.Guid, global::System.DateTime, global::System.DateTimeOffset, global::System.TimeSpan)"/>
     public global::System.Threading.Tasks.Task<global::System.DateTime> Times(global::System.Guid id, global::System.DateTime at, global::System.DateTimeOffset offset, global::System.TimeSpan duration)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteGuid(1, id);
         __arguments.WriteDateTime(2, at);
         __arguments.WriteDateTimeOffset(3, offset);
@@ -61,7 +61,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
     /// <inheritdoc cref="global::Shop.Everything.Enums(global::Shop.Color, global::Shop.Bits, global::System.Nullable{global::Shop.Color})"/>
     public global::System.Threading.Tasks.Task<global::Shop.Color> Enums(global::Shop.Color color, global::Shop.Bits bits, global::Shop.Color? maybe)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteInt64(1, unchecked((long)color));
         __arguments.WriteUInt64(2, unchecked((ulong)bits));
         if (maybe.HasValue)
@@ -74,7 +74,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
     /// <inheritdoc cref="global::Shop.Everything.Nullables(global::System.Nullable{int}, global::System.Nullable{global::System.Guid}, global::System.Nullable{global::Shop.Point})"/>
     public global::System.Threading.Tasks.Task<int?> Nullables(int? number, global::System.Guid? id, global::Shop.Point? point)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         if (number.HasValue)
         {
             __arguments.WriteInt32(1, number.GetValueOrDefault());
@@ -93,7 +93,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
     /// <inheritdoc cref="global::Shop.Everything.Place(global::Shop.Order)"/>
     public global::System.Threading.Tasks.Task<global::Shop.Order> Place(global::Shop.Order order)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         global::Shop.EverythingSerializer.Write_Order(__arguments, 1, order);
         return InvokeAsync<global::Shop.Order>("Place", __arguments, global::Shop.EverythingSerializer.ReadResult_Order);
     }
@@ -101,7 +101,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
     /// <inheritdoc cref="global::Shop.Everything.Link(global::Shop.Node)"/>
     public global::System.Threading.Tasks.Task<global::Shop.Node?> Link(global::Shop.Node? head)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         global::Shop.EverythingSerializer.Write_Node(__arguments, 1, head);
         return InvokeAsync<global::Shop.Node?>("Link", __arguments, global::Shop.EverythingSerializer.ReadResult_Node);
     }
@@ -109,7 +109,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
     /// <inheritdoc cref="global::Shop.Everything.Lists(global::System.Collections.Generic.List{string}, global::System.Collections.Generic.List{int}, global::System.Collections.Generic.List{global::System.Nullable{global::Shop.Point}})"/>
     public global::System.Threading.Tasks.Task<global::System.Collections.Generic.List<string?>> Lists(global::System.Collections.Generic.List<string?> names, global::System.Collections.Generic.List<int> numbers, global::System.Collections.Generic.List<global::Shop.Point?>? points)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         global::Shop.EverythingSerializer.Write_ListOfString(__arguments, 1, names);
         global::Shop.EverythingSerializer.Write_ListOfInt32(__arguments, 2, numbers);
         global::Shop.EverythingSerializer.Write_ListOfNullablePoint(__arguments, 3, points);
@@ -119,7 +119,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
     /// <inheritdoc cref="global::Shop.Everything.Arrays(int[], string[], global::Shop.Line[][])"/>
     public global::System.Threading.Tasks.Task<int[]> Arrays(int[] numbers, string[]? names, global::Shop.Line[][] grid)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         global::Shop.EverythingSerializer.Write_Int32Array(__arguments, 1, numbers);
         global::Shop.EverythingSerializer.Write_StringArray(__arguments, 2, names);
         global::Shop.EverythingSerializer.Write_LineArrayArray(__arguments, 3, grid);
@@ -129,7 +129,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
     /// <inheritdoc cref="global::Shop.Everything.Maps(global::System.Collections.Generic.Dictionary{global::System.Guid, global::Shop.Line}, global::System.Collections.Generic.Dictionary{global::Shop.Color, int})"/>
     public global::System.Threading.Tasks.Task<global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>>> Maps(global::System.Collections.Generic.Dictionary<global::System.Guid, global::Shop.Line?> byId, global::System.Collections.Generic.Dictionary<global::Shop.Color, int> counts)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         global::Shop.EverythingSerializer.Write_DictionaryOfGuidAndLine(__arguments, 1, byId);
         global::Shop.EverythingSerializer.Write_DictionaryOfColorAndInt32(__arguments, 2, counts);
         return InvokeAsync<global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>>>("Maps", __arguments, global::Shop.EverythingSerializer.ReadResult_DictionaryOfStringAndListOfInt32);
@@ -138,7 +138,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
     /// <inheritdoc cref="global::Shop.Everything.Configure(global::Shop.Settings, global::Shop.Derived, global::Shop.Snapshot)"/>
     public global::System.Threading.Tasks.Task<global::Shop.Settings> Configure(global::Shop.Settings settings, global::Shop.Derived derived, global::Shop.Snapshot snapshot)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         global::Shop.EverythingSerializer.Write_Settings(__arguments, 1, settings);
         global::Shop.EverythingSerializer.Write_Derived(__arguments, 2, derived);
         global::Shop.EverythingSerializer.Write_Snapshot(__arguments, 3, snapshot);
@@ -148,7 +148,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
     /// <inheritdoc cref="global::Shop.Everything.Paged(global::Shop.Page{int})"/>
     public global::System.Threading.Tasks.Task<global::Shop.Page<global::Shop.Line>> Paged(global::Shop.Page<int> numbers)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         global::Shop.EverythingSerializer.Write_PageOfInt32(__arguments, 1, numbers);
         return InvokeAsync<global::Shop.Page<global::Shop.Line>>("Paged", __arguments, global::Shop.EverythingSerializer.ReadResult_PageOfLine);
     }
@@ -156,7 +156,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
     /// <inheritdoc cref="global::Shop.Everything.Stamp(global::Google.Protobuf.WellKnownTypes.Timestamp)"/>
     public global::System.Threading.Tasks.Task<global::Google.Protobuf.WellKnownTypes.Timestamp> Stamp(global::Google.Protobuf.WellKnownTypes.Timestamp at)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteProtobuf(1, at);
         return InvokeAsync<global::Google.Protobuf.WellKnownTypes.Timestamp>("Stamp", __arguments, global::Shop.EverythingSerializer.ReadResult_Timestamp);
     }
@@ -164,7 +164,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
     /// <inheritdoc cref="global::Shop.Everything.Defaults(int, long, uint, ulong, float, double, decimal, string, char, bool, global::Shop.Color, global::System.Nullable{global::Shop.Color}, string, global::System.Guid, global::System.Nullable{int}, double, float, short, int[])"/>
     public global::System.Threading.Tasks.Task Defaults(int a = -1, long b = 1L, uint c = 2U, ulong d = 3UL, float e = 2.5f, double f = 1.5, decimal g = 1.5m, string h = "quote \" backslash \\ newline \n", char i = '\'', bool j = true, global::Shop.Color k = (global::Shop.Color)(-3), global::Shop.Color? l = (global::Shop.Color)2, string? m = null, global::System.Guid n = default, int? o = null, double p = 1.0, float q = float.NaN, short r = -2, params int[] rest)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteInt32(1, a);
         __arguments.WriteInt64(2, b);
         __arguments.WriteUInt32(3, c);
@@ -739,9 +739,9 @@ file static class EverythingSerializer
 {
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_Boolean(bool value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         writer.WriteBool(1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static bool ReadResult_Boolean(ref global::SourceGenDO.Serialization.WireReader reader)
@@ -763,9 +763,9 @@ file static class EverythingSerializer
 
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_String(string value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         writer.WriteString(1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static string ReadResult_String(ref global::SourceGenDO.Serialization.WireReader reader)
@@ -787,9 +787,9 @@ file static class EverythingSerializer
 
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_DateTime(global::System.DateTime value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         writer.WriteDateTime(1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static global::System.DateTime ReadResult_DateTime(ref global::SourceGenDO.Serialization.WireReader reader)
@@ -811,9 +811,9 @@ file static class EverythingSerializer
 
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_Color(global::Shop.Color value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         writer.WriteInt64(1, unchecked((long)value));
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static global::Shop.Color ReadResult_Color(ref global::SourceGenDO.Serialization.WireReader reader)
@@ -835,12 +835,12 @@ file static class EverythingSerializer
 
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_Nullable_Int32(int? value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         if (value.HasValue)
         {
             writer.WriteInt32(1, value.GetValueOrDefault());
         }
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static int? ReadResult_Nullable_Int32(ref global::SourceGenDO.Serialization.WireReader reader)
@@ -862,9 +862,9 @@ file static class EverythingSerializer
 
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_Order(global::Shop.Order value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         Write_Order(writer, 1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static global::Shop.Order ReadResult_Order(ref global::SourceGenDO.Serialization.WireReader reader)
@@ -886,9 +886,9 @@ file static class EverythingSerializer
 
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_Node(global::Shop.Node value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         Write_Node(writer, 1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static global::Shop.Node ReadResult_Node(ref global::SourceGenDO.Serialization.WireReader reader)
@@ -910,9 +910,9 @@ file static class EverythingSerializer
 
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_ListOfString(global::System.Collections.Generic.List<string> value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         Write_ListOfString(writer, 1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static global::System.Collections.Generic.List<string> ReadResult_ListOfString(ref global::SourceGenDO.Serialization.WireReader reader)
@@ -934,9 +934,9 @@ file static class EverythingSerializer
 
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_Int32Array(int[] value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         Write_Int32Array(writer, 1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static int[] ReadResult_Int32Array(ref global::SourceGenDO.Serialization.WireReader reader)
@@ -958,9 +958,9 @@ file static class EverythingSerializer
 
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_DictionaryOfStringAndListOfInt32(global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>> value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         Write_DictionaryOfStringAndListOfInt32(writer, 1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>> ReadResult_DictionaryOfStringAndListOfInt32(ref global::SourceGenDO.Serialization.WireReader reader)
@@ -982,9 +982,9 @@ file static class EverythingSerializer
 
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_Settings(global::Shop.Settings value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         Write_Settings(writer, 1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static global::Shop.Settings ReadResult_Settings(ref global::SourceGenDO.Serialization.WireReader reader)
@@ -1006,9 +1006,9 @@ file static class EverythingSerializer
 
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_PageOfLine(global::Shop.Page<global::Shop.Line> value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         Write_PageOfLine(writer, 1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static global::Shop.Page<global::Shop.Line> ReadResult_PageOfLine(ref global::SourceGenDO.Serialization.WireReader reader)
@@ -1030,9 +1030,9 @@ file static class EverythingSerializer
 
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_Timestamp(global::Google.Protobuf.WellKnownTypes.Timestamp value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         writer.WriteProtobuf(1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static global::Google.Protobuf.WellKnownTypes.Timestamp ReadResult_Timestamp(ref global::SourceGenDO.Serialization.WireReader reader)

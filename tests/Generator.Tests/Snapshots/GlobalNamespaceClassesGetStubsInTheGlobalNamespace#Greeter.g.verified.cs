@@ -19,7 +19,7 @@ public sealed class GreeterStub : global::SourceGenDO.DurableObjectStub, global:
     /// <inheritdoc cref="global::Greeter.Greet(string)"/>
     public global::System.Threading.Tasks.Task<string> Greet(string name)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteString(1, name);
         return InvokeAsync<string>("Greet", __arguments, global::GreeterSerializer.ReadResult_String);
     }
@@ -91,9 +91,9 @@ file static class GreeterSerializer
 {
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_String(string value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         writer.WriteString(1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static string ReadResult_String(ref global::SourceGenDO.Serialization.WireReader reader)

@@ -19,7 +19,7 @@ internal sealed class SecretStub : global::SourceGenDO.DurableObjectStub, global
     /// <inheritdoc cref="global::Secret.Reveal()"/>
     public global::System.Threading.Tasks.Task<int> Reveal()
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         return InvokeAsync<int>("Reveal", __arguments, global::SecretSerializer.ReadResult_Int32);
     }
 }
@@ -71,9 +71,9 @@ file static class SecretSerializer
 {
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_Int32(int value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         writer.WriteInt32(1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static int ReadResult_Int32(ref global::SourceGenDO.Serialization.WireReader reader)

@@ -21,7 +21,7 @@ public sealed class RemoteStub : global::SourceGenDO.DurableObjectStub, global::
     /// <inheritdoc cref="global::Other.Remote.Ping()"/>
     public global::System.Threading.Tasks.Task Ping()
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         return InvokeAsync("Ping", __arguments);
     }
 }

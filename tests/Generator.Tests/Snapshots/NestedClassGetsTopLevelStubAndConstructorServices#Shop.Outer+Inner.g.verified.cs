@@ -21,7 +21,7 @@ public sealed class Outer_InnerStub : global::SourceGenDO.DurableObjectStub, glo
     /// <inheritdoc cref="global::Shop.Outer.Inner.Describe()"/>
     public global::System.Threading.Tasks.Task<string> Describe()
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         return InvokeAsync<string>("Describe", __arguments, global::Shop.Outer_InnerSerializer.ReadResult_String);
     }
 }
@@ -78,9 +78,9 @@ file static class Outer_InnerSerializer
 {
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_String(string value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         writer.WriteString(1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static string ReadResult_String(ref global::SourceGenDO.Serialization.WireReader reader)

@@ -21,7 +21,7 @@ public sealed class CounterStub : global::SourceGenDO.DurableObjectStub, global:
     /// <inheritdoc cref="global::A.Counter.Next()"/>
     public global::System.Threading.Tasks.Task<int> Next()
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         return InvokeAsync<int>("Next", __arguments, global::A.CounterSerializer.ReadResult_Int32);
     }
 }
@@ -73,9 +73,9 @@ file static class CounterSerializer
 {
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_Int32(int value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         writer.WriteInt32(1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static int ReadResult_Int32(ref global::SourceGenDO.Serialization.WireReader reader)

@@ -21,7 +21,7 @@ public sealed class CounterStub : global::SourceGenDO.DurableObjectStub, global:
     /// <inheritdoc cref="global::B.Counter.Next()"/>
     public global::System.Threading.Tasks.Task<string> Next()
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         return InvokeAsync<string>("Next", __arguments, global::B.CounterSerializer.ReadResult_String);
     }
 }
@@ -73,9 +73,9 @@ file static class CounterSerializer
 {
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_String(string value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         writer.WriteString(1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static string ReadResult_String(ref global::SourceGenDO.Serialization.WireReader reader)

@@ -21,14 +21,14 @@ public sealed class WorkerStub : global::SourceGenDO.DurableObjectStub, global::
     /// <inheritdoc cref="global::Shop.Worker.Start()"/>
     public global::System.Threading.Tasks.ValueTask Start()
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         return new global::System.Threading.Tasks.ValueTask(InvokeAsync("Start", __arguments));
     }
 
     /// <inheritdoc cref="global::Shop.Worker.Measure(string, global::System.Threading.CancellationToken)"/>
     public global::System.Threading.Tasks.ValueTask<int> Measure(string text, global::System.Threading.CancellationToken cancellationToken = default)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteString(1, text);
         return new global::System.Threading.Tasks.ValueTask<int>(InvokeAsync<int>("Measure", __arguments, global::Shop.WorkerSerializer.ReadResult_Int32, cancellationToken));
     }
@@ -36,7 +36,7 @@ public sealed class WorkerStub : global::SourceGenDO.DurableObjectStub, global::
     /// <inheritdoc cref="global::Shop.Worker.Wait(global::System.TimeSpan, global::System.Threading.CancellationToken)"/>
     public global::System.Threading.Tasks.Task Wait(global::System.TimeSpan delay, global::System.Threading.CancellationToken cancellationToken)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteTimeSpan(1, delay);
         return InvokeAsync("Wait", __arguments, cancellationToken);
     }
@@ -44,7 +44,7 @@ public sealed class WorkerStub : global::SourceGenDO.DurableObjectStub, global::
     /// <inheritdoc cref="global::Shop.Worker.Echo(string, global::System.Threading.CancellationToken)"/>
     public global::System.Threading.Tasks.Task<string> Echo(string text, global::System.Threading.CancellationToken ct)
     {
-        var __arguments = new global::SourceGenDO.Serialization.WireWriter();
+        var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteString(1, text);
         return InvokeAsync<string>("Echo", __arguments, global::Shop.WorkerSerializer.ReadResult_String, ct);
     }
@@ -166,9 +166,9 @@ file static class WorkerSerializer
 {
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_Int32(int value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         writer.WriteInt32(1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static int ReadResult_Int32(ref global::SourceGenDO.Serialization.WireReader reader)
@@ -190,9 +190,9 @@ file static class WorkerSerializer
 
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_String(string value)
     {
-        var writer = new global::SourceGenDO.Serialization.WireWriter();
+        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
         writer.WriteString(1, value);
-        return writer.WrittenMemory;
+        return writer.TakeBytes();
     }
 
     internal static string ReadResult_String(ref global::SourceGenDO.Serialization.WireReader reader)

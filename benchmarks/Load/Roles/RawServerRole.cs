@@ -1,6 +1,4 @@
-using System.Net;
 using Grpc.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using SourceGenDO.Load.Raw;
 
 namespace SourceGenDO.Load.Roles;
@@ -10,10 +8,7 @@ internal static class RawServerRole
 {
     public static async Task RunAsync(Arguments arguments)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.ConfigureKestrel(kestrel =>
-            kestrel.Listen(IPAddress.Loopback, arguments.GetInt("port", 0), listen => listen.Protocols = HttpProtocols.Http2));
+        var builder = ServerLifetime.CreateBuilder(arguments);
         builder.Services.AddGrpc();
         var app = builder.Build();
         app.MapGrpcService<RawBenchService>();

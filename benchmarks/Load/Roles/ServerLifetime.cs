@@ -1,8 +1,21 @@
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
 namespace SourceGenDO.Load.Roles;
 
 /// <summary>How every server role runs: start, print READY, stop when the coordinator closes standard input.</summary>
 internal static class ServerLifetime
 {
+    /// <summary>An app on the role's loopback port, HTTP/2 only (gRPC over cleartext), logging warnings only.</summary>
+    public static WebApplicationBuilder CreateBuilder(Arguments arguments)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+            kestrel.Listen(IPAddress.Loopback, arguments.GetInt("port", 0), listen => listen.Protocols = HttpProtocols.Http2));
+        return builder;
+    }
+
     public static async Task RunUntilStdinClosesAsync(WebApplication app)
     {
         await app.StartAsync();

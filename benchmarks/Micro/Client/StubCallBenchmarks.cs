@@ -34,8 +34,8 @@ public class StubCallBenchmarks
         var instance = dispatcher.Create(new DurableObjectState(DurableObjectId.ForTesting("bench")));
         var results = new Dictionary<string, byte[]>
         {
-            ["Increment"] = ClientWireCodec.Invoke(dispatcher, instance, "Increment", ClientWireCodec.EncodeIncrementArguments(42).ToArray()),
-            ["Place"] = ClientWireCodec.Invoke(dispatcher, instance, "Place", ClientWireCodec.EncodePlaceArguments(_order).ToArray()),
+            ["Increment"] = ClientWireCodec.Invoke(dispatcher, instance, "Increment", ClientWireCodec.EncodeIncrementArguments(42)),
+            ["Place"] = ClientWireCodec.Invoke(dispatcher, instance, "Place", ClientWireCodec.EncodePlaceArguments(_order)),
         };
         _transport = new InMemoryGrpcTransport(typeof(BenchCounter).FullName!, results);
         _client = Within(DurableObjectClient.ConnectAsync(

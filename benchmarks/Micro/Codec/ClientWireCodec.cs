@@ -14,20 +14,23 @@ namespace SourceGenDO.Micro.Codec;
 /// </remarks>
 public static class ClientWireCodec
 {
-    /// <summary>As <c>BenchCounterStub.Increment</c>: a new writer per call, field 1 = amount.</summary>
-    public static WireWriter EncodeIncrementArguments(long amount)
+    /// <summary>
+    /// As <c>BenchCounterStub.Increment</c> and the stub's channel together: a rented writer, field 1 =
+    /// amount, then the exact-size copy the call keeps while the writer goes back for reuse.
+    /// </summary>
+    public static byte[] EncodeIncrementArguments(long amount)
     {
-        var arguments = new WireWriter();
+        var arguments = WireWriter.Rent();
         arguments.WriteInt64(1, amount);
-        return arguments;
+        return arguments.TakeBytes();
     }
 
-    /// <summary>As <c>BenchCounterStub.Place</c>: a new writer per call, field 1 = the order message.</summary>
-    public static WireWriter EncodePlaceArguments(Order order)
+    /// <summary>As <c>BenchCounterStub.Place</c> and the stub's channel: field 1 = the order message.</summary>
+    public static byte[] EncodePlaceArguments(Order order)
     {
-        var arguments = new WireWriter();
+        var arguments = WireWriter.Rent();
         WriteOrder(arguments, 1, order);
-        return arguments;
+        return arguments.TakeBytes();
     }
 
     /// <summary>As the generated <c>ReadResult_Int64</c>, over a reader made the way the pending call makes it.</summary>
@@ -74,7 +77,7 @@ public static class ClientWireCodec
     /// </summary>
     public static void Verify(Dispatch.DurableObjectDispatcher dispatcher, DurableObject instance, Order order)
     {
-        var placeArguments = EncodePlaceArguments(order).ToArray();
+        var placeArguments = EncodePlaceArguments(order);
         var placeResult = Invoke(dispatcher, instance, "Place", placeArguments);
         if (!placeArguments.AsSpan().SequenceEqual(placeResult))
         {
@@ -88,8 +91,8 @@ public static class ClientWireCodec
             throw new InvalidOperationException($"Decoding the generated Place result gave {decoded}, expected {order}.");
         }
 
-        var before = DecodeIncrementResult(Invoke(dispatcher, instance, "Increment", EncodeIncrementArguments(0).ToArray()));
-        var after = DecodeIncrementResult(Invoke(dispatcher, instance, "Increment", EncodeIncrementArguments(5).ToArray()));
+        var before = DecodeIncrementResult(Invoke(dispatcher, instance, "Increment", EncodeIncrementArguments(0)));
+        var after = DecodeIncrementResult(Invoke(dispatcher, instance, "Increment", EncodeIncrementArguments(5)));
         if (after - before != 5)
         {
             throw new InvalidOperationException($"Increment(5) through the generated dispatcher went from {before} to {after}.");

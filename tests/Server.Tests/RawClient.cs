@@ -78,9 +78,11 @@ internal sealed class RawStream(AsyncDuplexStreamingCall<ClientFrame, ServerFram
     }
 
     /// <summary>Sends the pending opens and the calls in one frame, and collects their results.</summary>
-    public async Task<Dictionary<ulong, Result>> CallAsync(params Call[] calls)
+    public Task<Dictionary<ulong, Result>> CallAsync(params Call[] calls) => SendAsync(new ClientFrame(), calls.Length, calls);
+
+    /// <summary>Sends <paramref name="frame"/> (with the pending opens and <paramref name="calls"/>) and collects <paramref name="expected"/> results.</summary>
+    public async Task<Dictionary<ulong, Result>> SendAsync(ClientFrame frame, int expected, params Call[] calls)
     {
-        var frame = new ClientFrame();
         frame.Opens.AddRange(_opens);
         frame.Calls.AddRange(calls);
         _opens.Clear();
@@ -95,7 +97,7 @@ internal sealed class RawStream(AsyncDuplexStreamingCall<ClientFrame, ServerFram
             throw;
         }
         var results = new Dictionary<ulong, Result>();
-        while (results.Count < calls.Length)
+        while (results.Count < expected)
         {
             Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None), "the stream ended before every call was answered");
             foreach (var result in call.ResponseStream.Current.Results)

@@ -177,4 +177,35 @@ public sealed class RawClientTests : IAsyncLifetime
         var results = await healthy.CallAsync(RawClient.Call(healthyChannel, 2, "Increment", RawClient.SInt64AtField1(1)));
         Assert.Equal(2, DecodeSInt64Result(results[2]));
     }
+
+    [Fact]
+    public async Task ACancelSentAsAPackedListSignalsTheCallAndACloseEndsTheChannel()
+    {
+        var tag = Guid.NewGuid().ToString("n");
+        var cancellers = _handshake.Namespaces.Single(ns => ns.Name == "CANCELLERS").IdKey;
+        using var stream = _raw.Connect();
+        var channel = stream.Open("CANCELLERS", RawClient.IdFromName(cancellers, tag));
+        // WaitUntilCanceled(string tag): field 1, length-delimited UTF-8.
+        var args = new byte[] { 0x0A, (byte)tag.Length }.Concat(System.Text.Encoding.UTF8.GetBytes(tag)).ToArray();
+        var waiting = RawClient.Call(channel, 1, "WaitUntilCanceled", args);
+        waiting.Cancellable = true;
+        await stream.SendAsync(new ClientFrame(), 0, waiting);
+        // The server handles frames in order, so the call is registered before this cancel arrives.
+        // Sent by a second frame through the generated message, which packs repeated varints.
+        var cancel = new ClientFrame();
+        cancel.Cancels.Add(1);
+        var canceled = (await stream.SendAsync(cancel, 1))[1];
+        await Canceller.ObservedFor(tag).Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(canceled.OutcomeCase == Result.OutcomeOneofCase.Error, canceled.ToString());
+        Assert.True(canceled.Error.Remote);
+        Assert.Contains("Canceled", canceled.Error.Type);
+
+        // A frame's closes come after its calls: the call in the closing frame is still answered.
+        var close = new ClientFrame();
+        close.Closes.Add(channel);
+        var last = await stream.SendAsync(close, 1, RawClient.Call(channel, 2, "Echo", args));
+        Assert.Equal(Result.OutcomeOneofCase.Value, last[2].OutcomeCase);
+        var after = await stream.CallAsync(RawClient.Call(channel, 3, "Echo", args));
+        Assert.Equal($"The call names channel {channel}, which is not open on this stream.", after[3].Error.Message);
+    }
 }

@@ -131,8 +131,8 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
         {
             HttpHandler = options.HttpHandler ?? new SocketsHttpHandler
             {
-                // Every stub holds a stream open; more than the server's per-connection stream limit
-                // must spill onto further connections instead of waiting.
+                // One long-lived stream carries every stub; a replacement after a failure, or a host's
+                // own streams, may exceed a server's per-connection stream limit: spill over then.
                 EnableMultipleHttp2Connections = true,
                 PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
                 KeepAlivePingDelay = TimeSpan.FromSeconds(30),

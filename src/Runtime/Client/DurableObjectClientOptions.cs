@@ -5,7 +5,7 @@ public sealed class DurableObjectClientOptions
 {
     /// <summary>
     /// The HTTP handler the gRPC channel uses. By default a <see cref="SocketsHttpHandler"/> that opens
-    /// more HTTP/2 connections when one is full, since every stub holds one stream open.
+    /// more HTTP/2 connections when one is full and keeps idle connections open.
     /// </summary>
     public HttpMessageHandler? HttpHandler { get; set; }
 

@@ -19,7 +19,7 @@ public sealed class CancellationTests(ServerFixture fixture) : IClassFixture<Ser
     }
 
     [Fact]
-    public async Task AnAlreadyCancelledTokenFailsTheCallWithoutSendingIt()
+    public async Task AnAlreadyCancelledTokenFailsTheCallAtOnceAndLeavesTheStubWorking()
     {
         var stub = fixture.Client.GetNamespace<CancellerStub>("CANCELLERS").GetByName(ServerFixture.UniqueName());
         var call = stub.WaitUntilCanceled("never sent", new CancellationToken(canceled: true));

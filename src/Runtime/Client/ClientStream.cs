@@ -196,7 +196,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         }
         // The server only ends a stream early when it is going away, so an end with calls still pending
         // is as much a lost connection as an error is.
-        Fail(RemoteErrors.FromStreamFailure(cause, null));
+        Fail(RemoteErrors.FromStreamFailure(cause));
         _call.Dispose();
     }
 
@@ -229,7 +229,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
 
     // A write fails once the server has ended the call; its status says why better than the write does.
     void FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.OnWriteFailed(Exception exception) =>
-        Fail(RemoteErrors.FromStreamFailure(FinalStatus() ?? exception, null));
+        Fail(RemoteErrors.FromStreamFailure(FinalStatus() ?? exception));
 
     private RpcException? FinalStatus()
     {

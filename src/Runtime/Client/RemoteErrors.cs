@@ -72,8 +72,11 @@ internal static class RemoteErrors
         return standard;
     }
 
-    /// <summary>The exception every call of a stub fails with once its stream has failed.</summary>
-    public static DurableObjectException FromStreamFailure(Exception? cause, DurableObjectId? id)
+    /// <summary>
+    /// The exception every call of every stub on a stream fails with once the stream has failed; it names
+    /// no object, since the stream carried many.
+    /// </summary>
+    public static DurableObjectException FromStreamFailure(Exception? cause)
     {
         // The server ends a stream with one of these codes when the stream itself was refused (an
         // oversize frame, a missing credential): the message says why, and retrying cannot help.
@@ -81,9 +84,9 @@ internal static class RemoteErrors
                 or StatusCode.PermissionDenied or StatusCode.FailedPrecondition or StatusCode.ResourceExhausted
                 or StatusCode.Unimplemented } refused)
         {
-            return new DurableObjectException(refused.Status.Detail, refused) { DurableObjectId = id };
+            return new DurableObjectException(refused.Status.Detail, refused);
         }
-        return new DurableObjectException(LostConnectionMessage, cause) { Retryable = true, DurableObjectId = id };
+        return new DurableObjectException(LostConnectionMessage, cause) { Retryable = true };
     }
 
     /// <summary>The exception for a result that does not decode.</summary>

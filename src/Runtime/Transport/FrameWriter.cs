@@ -18,8 +18,6 @@ namespace SourceGenDO.Transport;
 /// <typeparam name="TFrame">The message that carries a batch of items.</typeparam>
 internal sealed class FrameWriter<TItem, TFrame> where TFrame : class
 {
-    private const int MaxYields = 1;
-
     private readonly ConcurrentQueue<TItem> _queue = new();
     private readonly IFrameFormat _format;
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -28,6 +26,7 @@ internal sealed class FrameWriter<TItem, TFrame> where TFrame : class
     private volatile bool _closed;
     private volatile bool _finishing;
     private int _deferred;
+    private readonly Action _flushDeferred;
 
     public FrameWriter(IFrameFormat format)
     {
@@ -39,14 +38,15 @@ internal sealed class FrameWriter<TItem, TFrame> where TFrame : class
         };
     }
 
-    private readonly Action _flushDeferred;
-
     /// <summary>How items become frames and how frames are written; one per stream kind.</summary>
     public interface IFrameFormat
     {
         TFrame NewFrame();
 
-        /// <summary>Adds <paramref name="item"/> unless the frame is full; false leaves it for the next frame.</summary>
+        /// <summary>
+        /// Adds <paramref name="item"/> unless the frame is full; false leaves it for the next frame. Must
+        /// accept any item into an empty frame.
+        /// </summary>
         bool TryAdd(TFrame frame, TItem item);
 
         Task WriteAsync(TFrame frame);
@@ -132,9 +132,9 @@ internal sealed class FrameWriter<TItem, TFrame> where TFrame : class
     {
         try
         {
-            // Give the callers whose results just arrived a turn to queue their next calls too.
-            for (var yields = 0; yields < MaxYields && _format.ExpectsMore(_queue.Count); yields++)
+            if (_format.ExpectsMore(_queue.Count))
             {
+                // Give the callers whose results just arrived a turn to queue their next calls too.
                 await Task.Yield();
             }
             while (true)

@@ -20,9 +20,6 @@ internal sealed class ActivationScheduler : SynchronizationContext, IThreadPoolW
 
     public ActivationScheduler(ILogger logger) => _logger = logger;
 
-    /// <summary>True while the calling thread runs this scheduler's work.</summary>
-    public bool IsCurrent => Current == this;
-
     public override void Post(SendOrPostCallback callback, object? state)
     {
         _queue.Enqueue(new WorkItem(callback, state));

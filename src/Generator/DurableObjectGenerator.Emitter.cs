@@ -111,13 +111,13 @@ public sealed partial class DurableObjectGenerator
                     _writer.WriteLine($"return InvokeAsync({name}, {arguments}{cancellation});");
                     break;
                 case ReturnKind.ValueTask:
-                    _writer.WriteLine($"return new global::System.Threading.Tasks.ValueTask(InvokeAsync({name}, {arguments}{cancellation}));");
+                    _writer.WriteLine($"return InvokeValueAsync({name}, {arguments}{cancellation});");
                     break;
                 case ReturnKind.TaskOfT:
                     _writer.WriteLine($"return InvokeAsync<{method.ResultType}>({name}, {arguments}, {reader}{cancellation});");
                     break;
                 case ReturnKind.ValueTaskOfT:
-                    _writer.WriteLine($"return new global::System.Threading.Tasks.ValueTask<{method.ResultType}>(InvokeAsync<{method.ResultType}>({name}, {arguments}, {reader}{cancellation}));");
+                    _writer.WriteLine($"return InvokeValueAsync<{method.ResultType}>({name}, {arguments}, {reader}{cancellation});");
                     break;
             }
             _writer.CloseBlock();

@@ -20,7 +20,7 @@ public sealed partial class DurableObjectGenerator
         // method of that name would trip the compiler's destructor warning.
         private static readonly HashSet<string> StubMemberNames = new(StringComparer.Ordinal)
         {
-            "Id", "Name", "Dispose", "DisposeAsync", "InvokeAsync", "FetchAsync",
+            "Id", "Name", "Dispose", "DisposeAsync", "InvokeAsync", "InvokeValueAsync", "FetchAsync",
             "Equals", "GetHashCode", "ToString", "GetType", "MemberwiseClone", "Finalize",
         };
 

@@ -35,6 +35,15 @@ public sealed class FrameWriterTests
 
         public void OnWriteFailed(Exception exception) => Failure = exception;
 
+        /// <summary>Frames reported written, in order: each after its write completed.</summary>
+        public ConcurrentQueue<List<int>> Acknowledged { get; } = new();
+
+        public void OnWritten(List<int> frame)
+        {
+            Assert.Contains(frame, Written);
+            Acknowledged.Enqueue(frame);
+        }
+
         public bool ExpectsMore(int queued) => false;
     }
 
@@ -53,6 +62,7 @@ public sealed class FrameWriterTests
         await writer.WhenFinished();
         var written = format.Written.SelectMany(frame => frame).ToList();
         Assert.Equal(4_000, written.Count);
+        Assert.Equal(format.Written, format.Acknowledged);
         Assert.All(format.Written, frame => Assert.InRange(frame.Count, 1, 7));
         for (var thread = 0; thread < 4; thread++)
         {

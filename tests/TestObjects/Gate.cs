@@ -21,6 +21,16 @@ public class Gate(DurableObjectState ctx) : DurableObject(ctx)
 
     public Task<int> Ping(int value) => Task.FromResult(value);
 
+    /// <summary><see cref="Wait"/> as a ValueTask method, whose stub call uses a pooled awaitable.</summary>
+    public async ValueTask<int> WaitValue(int value)
+    {
+        await Wait(value);
+        return value;
+    }
+
+    /// <summary><see cref="Ping"/> as a ValueTask method that takes a cancellation token.</summary>
+    public ValueTask<int> PingValue(int value, CancellationToken cancellationToken = default) => ValueTask.FromResult(value);
+
     private static TaskCompletionSource GateFor(string id) =>
         Gates.GetOrAdd(id, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 }

@@ -16,7 +16,8 @@ public static class ClientWireCodec
 {
     /// <summary>
     /// As <c>BenchCounterStub.Increment</c> and the stub's channel together: a rented writer, field 1 =
-    /// amount, then the exact-size copy the call keeps while the writer goes back for reuse.
+    /// amount, then a copy while the writer goes back for reuse (the channel copies into a pooled array;
+    /// this copy is exact-size so that callers may keep it).
     /// </summary>
     public static byte[] EncodeIncrementArguments(long amount)
     {

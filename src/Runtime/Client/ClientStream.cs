@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Grpc.Core;
+using SourceGenDO.Pooling;
 using SourceGenDO.Serialization;
 using SourceGenDO.Transport;
 using SourceGenDO.Wire;
@@ -27,6 +28,8 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     private readonly Dictionary<ulong, IPendingCall> _pending = [];
     private readonly ConcurrentDictionary<uint, StubChannel> _channels = new();
     private readonly CancellationTokenSource _cancellation = new();
+    // The pending calls a frame answers; only the reading loop uses it.
+    private IPendingCall?[] _answered = new IPendingCall?[64];
     private long _nextCallId;
     private int _nextChannel;
     private int _frameBytes;
@@ -53,8 +56,11 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         return number;
     }
 
-    /// <summary>Sends a call; its result completes <paramref name="pending"/>, or the stream's failure fails it.</summary>
-    public void Send(uint channel, string method, ReadOnlyMemory<byte> args, bool cancellable, IPendingCall pending)
+    /// <summary>
+    /// Sends a call and returns its id; its result completes <paramref name="pending"/>, or the stream's
+    /// failure fails it. <paramref name="args"/> is a <see cref="PooledBytes"/> copy, given back once sent.
+    /// </summary>
+    public ulong Send(uint channel, string method, ReadOnlyMemory<byte> args, bool cancellable, IPendingCall pending)
     {
         var callId = (ulong)Interlocked.Increment(ref _nextCallId);
         pending.CallId = callId;
@@ -70,9 +76,10 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
             {
                 pending.Fail(failure);
             }
-            return;
+            return callId;
         }
         _writer.Enqueue(new ClientEntry(callId, channel, method, args, cancellable), alone);
+        return callId;
     }
 
     /// <summary>Removes a pending call whose caller gave up; true when it was still pending.</summary>
@@ -151,7 +158,11 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     /// <summary>Takes the pending calls a frame answers, under one lock, and completes them outside it.</summary>
     private void Complete(List<IncomingResult> results)
     {
-        var taken = new IPendingCall?[results.Count];
+        if (_answered.Length < results.Count)
+        {
+            _answered = new IPendingCall?[Math.Max(results.Count, _answered.Length * 2)];
+        }
+        var taken = _answered;
         var count = 0;
         lock (_pending)
         {
@@ -167,7 +178,11 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         Interlocked.Add(ref _inFlight, -count);
         for (var i = 0; i < results.Count; i++)
         {
-            taken[i]?.Complete(results[i]);
+            if (taken[i] is { } pending)
+            {
+                taken[i] = null;
+                pending.Complete(results[i]);
+            }
         }
     }
 
@@ -188,6 +203,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
                         channel.Refuse(closed.Error);
                     }
                 }
+                frame.Release();
             }
         }
         catch (Exception e)
@@ -224,6 +240,18 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     }
 
     Task FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.WriteAsync(OutgoingClientFrame frame) => _call.RequestStream.WriteAsync(frame);
+
+    void FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.OnWritten(OutgoingClientFrame frame)
+    {
+        foreach (var entry in frame.Entries)
+        {
+            if (entry.Method is not null)
+            {
+                PooledBytes.Return(entry.Args);
+            }
+        }
+        frame.Entries.Clear();
+    }
 
     bool FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.ExpectsMore(int queued) => queued * 2 < Volatile.Read(ref _inFlight);
 

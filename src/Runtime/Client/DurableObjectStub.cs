@@ -31,14 +31,30 @@ public abstract class DurableObjectStub : IAsyncDisposable, IDisposable
     /// <summary>The name the id was derived from, for stubs made from a name; otherwise null.</summary>
     public string? Name => _channel.Id.Name;
 
-    /// <summary>Sends a call whose method returns no value; generated code calls this.</summary>
+    /// <summary>Sends a call whose method returns no value; generated code calls this for <see cref="Task"/> methods.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected Task InvokeAsync(string method, WireWriter arguments, CancellationToken cancellationToken = default) =>
-        _channel.Invoke<object?>(method, arguments, null, cancellationToken);
+        AsTask(_channel.InvokeWithoutResult(method, arguments, cancellationToken));
 
-    /// <summary>Sends a call and decodes its result with <paramref name="readResult"/>; generated code calls this.</summary>
+    /// <summary>Sends a call and decodes its result with <paramref name="readResult"/>; generated code calls this for <see cref="Task{TResult}"/> methods.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected Task<T> InvokeAsync<T>(string method, WireWriter arguments, ResultReader<T> readResult, CancellationToken cancellationToken = default) =>
+        AsTask(_channel.Invoke(method, arguments, readResult, cancellationToken));
+
+    /// <summary>
+    /// Sends a call whose method returns no value; generated code calls this for <see cref="ValueTask"/>
+    /// methods. The awaitable is pooled, so the call allocates nothing of its own: await it once.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected ValueTask InvokeValueAsync(string method, WireWriter arguments, CancellationToken cancellationToken = default) =>
+        _channel.InvokeWithoutResult(method, arguments, cancellationToken);
+
+    /// <summary>
+    /// Sends a call and decodes its result with <paramref name="readResult"/>; generated code calls this
+    /// for <see cref="ValueTask{TResult}"/> methods. The awaitable is pooled: await it once.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected ValueTask<T> InvokeValueAsync<T>(string method, WireWriter arguments, ResultReader<T> readResult, CancellationToken cancellationToken = default) =>
         _channel.Invoke(method, arguments, readResult, cancellationToken);
 
     /// <summary>Lets calls in flight finish, then closes the stub's channel; later calls fail.</summary>
@@ -46,4 +62,14 @@ public abstract class DurableObjectStub : IAsyncDisposable, IDisposable
 
     /// <summary>Closes the stub's channel without waiting; see <see cref="DisposeAsync"/>.</summary>
     public void Dispose() => _ = _channel.DisposeAsync();
+
+    // The one allocation of a Task-returning call is the task itself: this state machine. A call that
+    // failed before it was sent is already a task.
+    private static Task<T> AsTask<T>(ValueTask<T> call) => call.IsCompleted ? call.AsTask() : AwaitAsync(call);
+
+    private static Task AsTask(ValueTask call) => call.IsCompleted ? call.AsTask() : AwaitAsync(call);
+
+    private static async Task<T> AwaitAsync<T>(ValueTask<T> call) => await call.ConfigureAwait(false);
+
+    private static async Task AwaitAsync(ValueTask call) => await call.ConfigureAwait(false);
 }

@@ -1,3 +1,5 @@
+using System.Threading.Tasks.Sources;
+using SourceGenDO.Pooling;
 using SourceGenDO.Serialization;
 using SourceGenDO.Transport;
 
@@ -18,31 +20,52 @@ internal interface IPendingCall
 }
 
 /// <summary>
-/// The caller's side of one call: the task it awaits, how to decode the result, and its cancellation
-/// registration. Whoever removes it from the stream's pending map completes it, so it completes
-/// exactly once.
+/// The caller's side of one call: what the caller awaits, how to decode the result, and its cancellation
+/// registration. Whoever removes it from the stream's pending map completes it, so it completes exactly
+/// once. Instances are pooled: the caller's await takes the result and the instance goes back for the
+/// next call, so a call allocates no awaitable of its own.
 /// </summary>
-internal sealed class PendingCall<T> : TaskCompletionSource<T>, IPendingCall
+/// <remarks>
+/// After completing, an instance must not be touched again: its awaiter may already have recycled it
+/// for another call. The cancellation registration is disposed before completing for that reason
+/// (disposing waits for a callback that is running).
+/// </remarks>
+internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValueTaskSource
 {
-    private readonly StubChannel _channel;
-    private readonly ClientStream _stream;
-    private readonly string _method;
-    private readonly ResultReader<T>? _readResult;
+    // Continuations go to the thread pool: the stream's reading loop must never run callers' code.
+    private ManualResetValueTaskSourceCore<T> _core = new() { RunContinuationsAsynchronously = true };
+    private StubChannel _channel = null!;
+    private ClientStream _stream = null!;
+    private string _method = "";
+    private ResultReader<T>? _readResult;
     private CancellationTokenRegistration _cancellation;
 
-    public PendingCall(StubChannel channel, ClientStream stream, string method, ResultReader<T>? readResult)
-        : base(TaskCreationOptions.RunContinuationsAsynchronously)
+    private PendingCall()
     {
-        _channel = channel;
-        _stream = stream;
-        _method = method;
-        _readResult = readResult;
     }
 
     public ulong CallId { get; set; }
 
-    public uint Channel { get; init; }
+    public uint Channel { get; private set; }
 
+    /// <summary>The call as its caller awaits it.</summary>
+    public ValueTask<T> Awaitable => new(this, _core.Version);
+
+    /// <summary>The call as a caller of a method without a result awaits it.</summary>
+    public ValueTask AwaitableWithoutResult => new(this, _core.Version);
+
+    public static PendingCall<T> Rent(StubChannel channel, uint number, ClientStream stream, string method, ResultReader<T>? readResult)
+    {
+        var call = ObjectCache<PendingCall<T>>.Take() ?? new PendingCall<T>();
+        call._channel = channel;
+        call.Channel = number;
+        call._stream = stream;
+        call._method = method;
+        call._readResult = readResult;
+        return call;
+    }
+
+    /// <summary>Lets <paramref name="cancellationToken"/> cancel the call; done before it is sent.</summary>
     public void ObserveCancellation(CancellationToken cancellationToken) =>
         _cancellation = cancellationToken.UnsafeRegister(
             static (state, token) => ((PendingCall<T>)state!).OnCanceled(token), this);
@@ -52,45 +75,80 @@ internal sealed class PendingCall<T> : TaskCompletionSource<T>, IPendingCall
         _cancellation.Dispose();
         if (result.Error is { } error)
         {
-            Finish(TrySetException(RemoteErrors.ToException(error, _channel.Id)));
+            SetException(RemoteErrors.ToException(error, _channel.Id));
             return;
         }
-        if (_readResult is null)
-        {
-            Finish(TrySetResult(default!));
-            return;
-        }
+        T value;
         try
         {
             var reader = new WireReader(result.Value.Span);
-            Finish(TrySetResult(_readResult(ref reader)));
+            value = _readResult is null ? default! : _readResult(ref reader);
         }
         catch (WireFormatException e)
         {
-            Finish(TrySetException(RemoteErrors.MalformedResult(_method, e, _channel.Id)));
+            SetException(RemoteErrors.MalformedResult(_method, e, _channel.Id));
+            return;
         }
+        _channel.OnCallFinished();
+        _core.SetResult(value);
     }
 
     public void Fail(Exception exception)
     {
         _cancellation.Dispose();
-        Finish(TrySetException(exception));
+        SetException(exception);
     }
 
-    private void OnCanceled(CancellationToken token)
+    /// <summary>Cancels the call if it is still pending; <paramref name="callId"/> is its id on the stream.</summary>
+    public void CancelIfPending(ulong callId, CancellationToken token)
     {
-        if (_stream.TryForget(CallId))
+        if (_stream.TryForget(callId))
         {
-            Finish(TrySetCanceled(token));
-            _stream.SendCancel(CallId);
+            _stream.SendCancel(callId);
+            SetException(new TaskCanceledException(null, null, token));
         }
     }
 
-    private void Finish(bool completed)
+    public T GetResult(short token)
     {
-        if (completed)
+        var current = token == _core.Version;
+        try
         {
-            _channel.OnCallFinished();
+            return _core.GetResult(token);
         }
+        finally
+        {
+            if (current)
+            {
+                Recycle();
+            }
+        }
+    }
+
+    void IValueTaskSource.GetResult(short token) => GetResult(token);
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    private void OnCanceled(CancellationToken token) => CancelIfPending(CallId, token);
+
+    private void SetException(Exception exception)
+    {
+        _channel.OnCallFinished();
+        _core.SetException(exception);
+    }
+
+    private void Recycle()
+    {
+        _core.Reset();
+        _channel = null!;
+        _stream = null!;
+        _readResult = null;
+        _method = "";
+        _cancellation = default;
+        CallId = 0;
+        ObjectCache<PendingCall<T>>.Return(this);
     }
 }

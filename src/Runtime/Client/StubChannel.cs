@@ -32,15 +32,30 @@ internal sealed class StubChannel
 
     public DurableObjectId Id { get; }
 
-    public Task<T> Invoke<T>(string method, WireWriter arguments, ResultReader<T>? readResult, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a call with the arguments encoded in <paramref name="arguments"/>; the result is decoded by
+    /// <paramref name="readResult"/>. The returned awaitable is pooled: await it once.
+    /// </summary>
+    public ValueTask<T> Invoke<T>(string method, WireWriter arguments, ResultReader<T> readResult, CancellationToken cancellationToken) =>
+        Send(method, arguments, readResult, cancellationToken, out var pending) is { } failed
+            ? new ValueTask<T>(failed)
+            : pending!.Awaitable;
+
+    /// <summary>Sends a call of a method without a result; see <see cref="Invoke{T}"/>.</summary>
+    public ValueTask InvokeWithoutResult(string method, WireWriter arguments, CancellationToken cancellationToken) =>
+        Send<object?>(method, arguments, null, cancellationToken, out var pending) is { } failed
+            ? new ValueTask(failed)
+            : pending!.AwaitableWithoutResult;
+
+    /// <summary>Sends a call, or returns the completed task of a call that cannot be sent.</summary>
+    private Task<T>? Send<T>(string method, WireWriter arguments, ResultReader<T>? readResult, CancellationToken cancellationToken, out PendingCall<T>? pending)
     {
+        pending = null;
         if (arguments.Length > PayloadLimits.MaxPayloadBytes)
         {
             return Task.FromException<T>(new DurableObjectException(
                 $"The serialized arguments of \"{method}\" are {PayloadLimits.Describe(arguments.Length)}.") { DurableObjectId = Id });
         }
-        // Queued calls wait for a frame, so they keep an exact copy and the writer goes back for reuse.
-        var args = arguments.TakeBytes();
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<T>(cancellationToken);
@@ -59,14 +74,25 @@ internal sealed class StubChannel
             Break(streamFailure);
             return Task.FromException<T>(_failure!);
         }
-        var pending = new PendingCall<T>(this, stream, method, readResult) { Channel = _number };
+        // Queued calls wait for a frame, so they keep a copy (in a pooled array the stream gives back
+        // once the frame is written) and the writer goes back for reuse.
+        var args = arguments.TakePooled();
+        pending = PendingCall<T>.Rent(this, _number, stream, method, readResult);
         Interlocked.Increment(ref _inFlight);
-        stream.Send(_number, method, args, cancellationToken.CanBeCanceled, pending);
-        if (cancellationToken.CanBeCanceled)
+        var cancellable = cancellationToken.CanBeCanceled;
+        if (cancellable)
         {
+            // Registered before sending: once sent, the call may complete at any moment, and a completed
+            // call must not gain a registration.
             pending.ObserveCancellation(cancellationToken);
         }
-        return pending.Task;
+        var callId = stream.Send(_number, method, args, cancellable, pending);
+        if (cancellable && cancellationToken.IsCancellationRequested)
+        {
+            // Canceled while being sent, when the registration could not yet name the call.
+            pending.CancelIfPending(callId, cancellationToken);
+        }
+        return null;
     }
 
     /// <summary>Called once per call when it completes, however it completes.</summary>

@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text;
 using Google.Protobuf;
+using SourceGenDO.Pooling;
 
 namespace SourceGenDO.Serialization;
 
@@ -70,6 +71,21 @@ public sealed class WireWriter
     public byte[] TakeBytes()
     {
         var bytes = ToArray();
+        if (_buffer.Length <= MaxCachedBytes)
+        {
+            Reset();
+            t_cached = this;
+        }
+        return bytes;
+    }
+
+    /// <summary>
+    /// Like <see cref="TakeBytes"/>, but copies into an array from <see cref="PooledBytes"/>; its owner
+    /// gives it back with <see cref="PooledBytes.Return"/> once the bytes are sent.
+    /// </summary>
+    internal ReadOnlyMemory<byte> TakePooled()
+    {
+        var bytes = PooledBytes.Copy(WrittenSpan);
         if (_buffer.Length <= MaxCachedBytes)
         {
             Reset();

@@ -100,7 +100,7 @@ internal static class FrameCodec
 
     public static IncomingClientFrame DecodeClientFrame(byte[] payload)
     {
-        var frame = new IncomingClientFrame(CountFields(payload, ClientCalls));
+        var frame = IncomingClientFrame.Rent(CountFields(payload, ClientCalls));
         var reader = new WireReader(payload);
         while (reader.ReadTag(out var field))
         {
@@ -128,17 +128,18 @@ internal static class FrameCodec
         return frame;
     }
 
-    public static IncomingServerFrame DecodeServerFrame(byte[] payload)
+    /// <summary>Decodes the first <paramref name="length"/> bytes of <paramref name="payload"/>.</summary>
+    public static IncomingServerFrame DecodeServerFrame(byte[] payload, int length)
     {
-        var frame = new IncomingServerFrame(CountFields(payload, ServerResults));
-        var reader = new WireReader(payload);
+        var frame = IncomingServerFrame.Rent(CountFields(payload.AsSpan(0, length), ServerResults));
+        var reader = new WireReader(payload.AsSpan(0, length));
         while (reader.ReadTag(out var field))
         {
             switch (field)
             {
                 case ServerResults:
-                    var (offset, length) = reader.ReadLengthDelimitedRange();
-                    frame.Results.Add(DecodeResult(payload, offset, length));
+                    var (resultOffset, resultLength) = reader.ReadLengthDelimitedRange();
+                    frame.Results.Add(DecodeResult(payload, resultOffset, resultLength));
                     break;
                 case ServerClosed:
                     var (closedOffset, closedLength) = reader.ReadLengthDelimitedRange();
@@ -219,7 +220,7 @@ internal static class FrameCodec
     }
 
     /// <summary>How many times <paramref name="field"/> occurs at the top level: sizes a frame's list at once.</summary>
-    private static int CountFields(byte[] payload, int field)
+    private static int CountFields(ReadOnlySpan<byte> payload, int field)
     {
         var count = 0;
         var reader = new WireReader(payload);
@@ -263,8 +264,18 @@ internal static class FrameCodec
     private static IncomingClientFrame DeserializeClientFrame(DeserializationContext context) =>
         DecodeClientFrame(context.PayloadAsReadOnlySequence().ToArray());
 
-    private static IncomingServerFrame DeserializeServerFrame(DeserializationContext context) =>
-        DecodeServerFrame(context.PayloadAsReadOnlySequence().ToArray());
+    // The client decodes every result before it reads the next frame, so the payload's array goes back
+    // to the pool then (IncomingServerFrame.Release).
+    private static IncomingServerFrame DeserializeServerFrame(DeserializationContext context)
+    {
+        var payload = context.PayloadAsReadOnlySequence();
+        var length = checked((int)payload.Length);
+        var array = ArrayPool<byte>.Shared.Rent(length);
+        payload.CopyTo(array);
+        var frame = DecodeServerFrame(array, length);
+        frame.PooledPayload = array;
+        return frame;
+    }
 
     // Each side only sends one kind of frame and receives the other.
     private static void WrongDirection<T>(T frame, SerializationContext context) => throw new NotSupportedException();

@@ -16,9 +16,14 @@ namespace SourceGenDO.Transport;
 /// </remarks>
 /// <typeparam name="TItem">What is queued: a call, a cancellation, a result.</typeparam>
 /// <typeparam name="TFrame">The message that carries a batch of items.</typeparam>
-internal sealed class FrameWriter<TItem, TFrame> where TFrame : class
+internal sealed class FrameWriter<TItem, TFrame> : IThreadPoolWorkItem where TFrame : class
 {
     private readonly ConcurrentQueue<TItem> _queue = new();
+    // An item taken from the queue that did not fit the last frame; it opens the next one. Only the
+    // writer (whoever holds _writing) touches it. The queue is never peeked: a peek pins the queue's
+    // segment, which then stops reusing its slots and makes every enqueue allocate in the end.
+    private TItem? _carried;
+    private bool _hasCarried;
     private readonly IFrameFormat _format;
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _writing;
@@ -50,6 +55,9 @@ internal sealed class FrameWriter<TItem, TFrame> where TFrame : class
         bool TryAdd(TFrame frame, TItem item);
 
         Task WriteAsync(TFrame frame);
+
+        /// <summary>The frame's write completed: buffers its items held may be reused.</summary>
+        void OnWritten(TFrame frame);
 
         /// <summary>
         /// True when, with <paramref name="queued"/> items waiting, more are likely to arrive at once (many
@@ -109,7 +117,7 @@ internal sealed class FrameWriter<TItem, TFrame> where TFrame : class
             }
             else
             {
-                ThreadPool.UnsafeQueueUserWorkItem(static writer => _ = writer.WriteQueuedAsync(), this, preferLocal: false);
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
             }
         }
     }
@@ -128,6 +136,9 @@ internal sealed class FrameWriter<TItem, TFrame> where TFrame : class
         }
     }
 
+    /// <summary>Runs a write queued to the thread pool; the writer is its own work item, so queuing allocates nothing.</summary>
+    void IThreadPoolWorkItem.Execute() => _ = WriteQueuedAsync();
+
     private async Task WriteQueuedAsync()
     {
         try
@@ -142,6 +153,7 @@ internal sealed class FrameWriter<TItem, TFrame> where TFrame : class
                 while (!_closed && TryTakeFrame(out var frame))
                 {
                     await _format.WriteAsync(frame).ConfigureAwait(false);
+                    _format.OnWritten(frame);
                 }
                 Volatile.Write(ref _writing, 0);
                 // An item queued after the last look but before the release would otherwise wait.
@@ -163,14 +175,22 @@ internal sealed class FrameWriter<TItem, TFrame> where TFrame : class
     private bool TryTakeFrame(out TFrame frame)
     {
         frame = null!;
-        while (_queue.TryPeek(out var item))
+        if (_hasCarried)
+        {
+            frame = _format.NewFrame();
+            _format.TryAdd(frame, _carried!);
+            _hasCarried = false;
+            _carried = default;
+        }
+        while (_queue.TryDequeue(out var item))
         {
             frame ??= _format.NewFrame();
             if (!_format.TryAdd(frame, item))
             {
+                _carried = item;
+                _hasCarried = true;
                 break;
             }
-            _queue.TryDequeue(out _);
         }
         return frame is not null;
     }

@@ -1,3 +1,5 @@
+using System.Buffers;
+using SourceGenDO.Pooling;
 using SourceGenDO.Serialization;
 using SourceGenDO.Wire;
 
@@ -30,16 +32,42 @@ internal sealed class OutgoingClientFrame(WireWriter encoder)
 /// <summary>A call as the server reads it; <see cref="Args"/> is a slice of its frame's bytes.</summary>
 internal readonly record struct IncomingCallData(ulong CallId, uint Channel, string Method, ReadOnlyMemory<byte> Args, bool Cancellable);
 
-/// <summary>A client frame as the server reads it, sorted into the order it is handled in.</summary>
-internal sealed class IncomingClientFrame(int calls)
+/// <summary>
+/// A client frame as the server reads it, sorted into the order it is handled in. Frames are reused:
+/// the server gives each back with <see cref="Release"/> once it has dispatched it. The payload the
+/// calls' arguments are slices of is not part of that: the calls keep it until they have run.
+/// </summary>
+internal sealed class IncomingClientFrame
 {
+    private IncomingClientFrame()
+    {
+    }
+
     public List<OpenChannel> Opens { get; } = [];
 
-    public List<IncomingCallData> Calls { get; } = new(calls);
+    public List<IncomingCallData> Calls { get; } = [];
 
     public List<ulong> Cancels { get; } = [];
 
     public List<uint> Closes { get; } = [];
+
+    /// <summary>An empty frame with room for <paramref name="calls"/> calls.</summary>
+    public static IncomingClientFrame Rent(int calls)
+    {
+        var frame = ObjectCache<IncomingClientFrame>.Take() ?? new IncomingClientFrame();
+        frame.Calls.EnsureCapacity(calls);
+        return frame;
+    }
+
+    /// <summary>Gives the frame back once it is dispatched; it may not be read afterwards.</summary>
+    public void Release()
+    {
+        Opens.Clear();
+        Calls.Clear();
+        Cancels.Clear();
+        Closes.Clear();
+        ObjectCache<IncomingClientFrame>.Return(this);
+    }
 }
 
 /// <summary>One entry of a frame the server sends: a result (a value or an error) or a closed channel.</summary>
@@ -56,10 +84,44 @@ internal sealed class OutgoingServerFrame(WireWriter encoder)
 /// <summary>A result as the client reads it; <see cref="Value"/> is a slice of its frame's bytes.</summary>
 internal readonly record struct IncomingResult(ulong CallId, ReadOnlyMemory<byte> Value, Error? Error);
 
-/// <summary>A server frame as the client reads it.</summary>
-internal sealed class IncomingServerFrame(int results)
+/// <summary>
+/// A server frame as the client reads it. Frames are reused: the reader gives each back with
+/// <see cref="Release"/> once its results are decoded, and the next frame takes it with its lists.
+/// </summary>
+internal sealed class IncomingServerFrame
 {
-    public List<IncomingResult> Results { get; } = new(results);
+    private IncomingServerFrame()
+    {
+    }
+
+    public List<IncomingResult> Results { get; } = [];
 
     public List<ChannelClosed> Closed { get; } = [];
+
+    /// <summary>The pooled array the results' values are slices of, if the frame was read into one.</summary>
+    public byte[]? PooledPayload { get; set; }
+
+    /// <summary>An empty frame with room for <paramref name="results"/> results.</summary>
+    public static IncomingServerFrame Rent(int results)
+    {
+        var frame = ObjectCache<IncomingServerFrame>.Take() ?? new IncomingServerFrame();
+        frame.Results.EnsureCapacity(results);
+        return frame;
+    }
+
+    /// <summary>
+    /// Gives the frame and its payload's array back once every result has been decoded; neither may be
+    /// read afterwards.
+    /// </summary>
+    public void Release()
+    {
+        if (PooledPayload is { } payload)
+        {
+            PooledPayload = null;
+            ArrayPool<byte>.Shared.Return(payload);
+        }
+        Results.Clear();
+        Closed.Clear();
+        ObjectCache<IncomingServerFrame>.Return(this);
+    }
 }

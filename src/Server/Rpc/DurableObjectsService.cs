@@ -47,7 +47,9 @@ internal class DurableObjectsService
         {
             while (await requestStream.MoveNext(stopping.Token).ConfigureAwait(false))
             {
-                stream.Dispatch(requestStream.Current);
+                var frame = requestStream.Current;
+                stream.Dispatch(frame);
+                frame.Release();
             }
             // The client half-closed: answer what it already sent, then end the stream.
             await stream.WhenIdle().WaitAsync(stopping.Token).ConfigureAwait(false);

@@ -33,7 +33,8 @@ internal sealed class InProcessCallInvoker : CallInvoker
         var responseWriter = new EncodingWriter<OutgoingServerFrame, IncomingServerFrame>(responses, static frame =>
         {
             FrameCodec.Encode(frame);
-            return FrameCodec.DecodeServerFrame(frame.Encoder.ToArray());
+            var payload = frame.Encoder.ToArray();
+            return FrameCodec.DecodeServerFrame(payload, payload.Length);
         });
         var cancellation = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken);
         var context = new InProcessCallContext(method.FullName, options.Headers ?? new Metadata(), cancellation.Token);

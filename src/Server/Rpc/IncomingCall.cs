@@ -1,4 +1,5 @@
 using SourceGenDO.Dispatch;
+using SourceGenDO.Pooling;
 using SourceGenDO.Serialization;
 using SourceGenDO.Server.Execution;
 using SourceGenDO.Transport;
@@ -8,23 +9,30 @@ namespace SourceGenDO.Server.Rpc;
 
 /// <summary>
 /// One call on its way through an object: started on the object's scheduler in channel order, answered
-/// on the stream it came from when the object's task finishes.
+/// on the stream it came from when the object's task finishes. Instances are reused: once answered, a
+/// call goes back to a cache for the next one.
 /// </summary>
 internal sealed class IncomingCall
 {
     public static readonly SendOrPostCallback Start = static state => ((IncomingCall)state!).Run();
 
-    private readonly ServerStream _stream;
-    private readonly ObjectActivation _activation;
-    private readonly IncomingCallData _call;
-    private readonly CancellationToken _cancellation;
+    private ServerStream _stream = null!;
+    private ObjectActivation _activation = null!;
+    private IncomingCallData _call;
+    private CancellationToken _cancellation;
 
-    public IncomingCall(ServerStream stream, ObjectActivation activation, in IncomingCallData call, CancellationToken cancellation)
+    private IncomingCall()
     {
-        _stream = stream;
-        _activation = activation;
-        _call = call;
-        _cancellation = cancellation;
+    }
+
+    public static IncomingCall Rent(ServerStream stream, ObjectActivation activation, in IncomingCallData call, CancellationToken cancellation)
+    {
+        var incoming = ObjectCache<IncomingCall>.Take() ?? new IncomingCall();
+        incoming._stream = stream;
+        incoming._activation = activation;
+        incoming._call = call;
+        incoming._cancellation = cancellation;
+        return incoming;
     }
 
     private void Run()
@@ -81,14 +89,24 @@ internal sealed class IncomingCall
             Finish(RemoteErrors.FromRuntime($"The serialized result of \"{_call.Method}\" is {PayloadLimits.Describe(value.Length)}."));
             return;
         }
-        _stream.Complete(_call.CallId, _call.Cancellable, value, null);
-        _activation.Exit();
+        Answer(value, null);
     }
 
-    private void Finish(Error error)
+    private void Finish(Error error) => Answer(default, error);
+
+    private void Answer(ReadOnlyMemory<byte> value, Error? error)
     {
-        _stream.Complete(_call.CallId, _call.Cancellable, default, error);
-        _activation.Exit();
+        var stream = _stream;
+        var activation = _activation;
+        var call = _call;
+        // Nothing below touches this instance: the next call may take it at once.
+        _stream = null!;
+        _activation = null!;
+        _call = default;
+        _cancellation = default;
+        ObjectCache<IncomingCall>.Return(this);
+        stream.Complete(call.CallId, call.Cancellable, value, error);
+        activation.Exit();
     }
 
     private static Error ErrorFor(Exception exception, string method) => exception switch

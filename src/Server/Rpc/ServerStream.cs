@@ -180,7 +180,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
                 source.Dispose();
             }
         }
-        var incoming = new IncomingCall(this, activation, call, cancellation);
+        var incoming = IncomingCall.Rent(this, activation, call, cancellation);
         if (inline)
         {
             activation.Scheduler.RunOrPost(IncomingCall.Start, incoming);
@@ -236,6 +236,8 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     }
 
     Task FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.WriteAsync(OutgoingServerFrame frame) => _responses.WriteAsync(frame);
+
+    void FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.OnWritten(OutgoingServerFrame frame) => frame.Entries.Clear();
 
     // Results go out as soon as a turn or frame ends: that is already the natural batch.
     bool FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.ExpectsMore(int queued) => false;

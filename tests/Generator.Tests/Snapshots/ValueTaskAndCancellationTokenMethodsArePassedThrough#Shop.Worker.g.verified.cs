@@ -22,7 +22,7 @@ public sealed class WorkerStub : global::SourceGenDO.DurableObjectStub, global::
     public global::System.Threading.Tasks.ValueTask Start()
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        return new global::System.Threading.Tasks.ValueTask(InvokeAsync("Start", __arguments));
+        return InvokeValueAsync("Start", __arguments);
     }
 
     /// <inheritdoc cref="global::Shop.Worker.Measure(string, global::System.Threading.CancellationToken)"/>
@@ -30,7 +30,7 @@ public sealed class WorkerStub : global::SourceGenDO.DurableObjectStub, global::
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteString(1, text);
-        return new global::System.Threading.Tasks.ValueTask<int>(InvokeAsync<int>("Measure", __arguments, global::Shop.WorkerSerializer.ReadResult_Int32, cancellationToken));
+        return InvokeValueAsync<int>("Measure", __arguments, global::Shop.WorkerSerializer.ReadResult_Int32, cancellationToken);
     }
 
     /// <inheritdoc cref="global::Shop.Worker.Wait(global::System.TimeSpan, global::System.Threading.CancellationToken)"/>

@@ -1,8 +1,9 @@
 namespace SourceGenDO.EndToEnd.Tests;
 
 /// <summary>
-/// A call's awaitable state is pooled and reused by later calls; nothing of a finished call may reach
-/// the call that reuses its state.
+/// A call's awaitable state is pooled and reused by later calls, and a caller may continue on the thread
+/// that read its result: nothing of a finished call may reach the call that reuses its state, and
+/// nothing a caller does on that thread may hold up the stream.
 /// </summary>
 public sealed class PooledCallTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
@@ -59,5 +60,26 @@ public sealed class PooledCallTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(8, await stub.PingValue(8));
 
         await Assert.ThrowsAsync<InvalidOperationException>(async () => await call);
+    }
+
+    [Fact]
+    public async Task ACallerThatBlocksOnAnotherCallWhereItContinuesDoesNotStallTheStream()
+    {
+        var stub = fixture.Client.GetNamespace<GateStub>("GATES").GetByName(ServerFixture.UniqueName("gate"));
+        var sum = await Task.Run(async () =>
+        {
+            var total = 0;
+            for (var i = 0; i < 20; i++)
+            {
+                // Without a context this continues where the result was read; blocking there on the next
+                // result must not stop that result from being read.
+                total += await stub.Ping(1).ConfigureAwait(false);
+                total += stub.Ping(2).GetAwaiter().GetResult();
+                total += await stub.PingValue(3).ConfigureAwait(false);
+                total += stub.PingValue(4).AsTask().GetAwaiter().GetResult();
+            }
+            return total;
+        }).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(200, sum);
     }
 }

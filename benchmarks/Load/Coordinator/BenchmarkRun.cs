@@ -15,17 +15,20 @@ internal static class BenchmarkRun
         var rounds = arguments.GetInt("rounds", 3);
         var warmup = arguments.GetDouble("warmup", 2).ToString(CultureInfo.InvariantCulture);
         var seconds = arguments.GetDouble("seconds", 10).ToString(CultureInfo.InvariantCulture);
-        var scenarios = (arguments.Get("scenarios") ?? string.Join(',', Scenario.All.Select(s => s.Name))).Split(',');
+        // "--scenarios none" measures only start-up (and the micro benchmarks, unless skipped).
+        var scenarios = (arguments.Get("scenarios") ?? string.Join(',', Scenario.All.Select(s => s.Name))).Split(',').Where(s => s != "none").ToArray();
         var systemNames = (arguments.Get("systems") ?? string.Join(',', Systems.Compared)).Split(',');
         var output = Path.GetFullPath(arguments.Get("out") ?? Path.Combine(root, "benchmarks", "results"));
         Directory.CreateDirectory(output);
 
-        if (systemNames.Contains(Systems.Orleans) || !arguments.Has("skip-startup"))
-        {
-            Build(root, "benchmarks/Load.Orleans");
-        }
-        var systems = new Systems(typeof(BenchmarkRun).Assembly.Location,
-            Path.Combine(root, "benchmarks", "Load.Orleans", "bin", "Release", "net10.0", "SourceGenDO.Load.Orleans.dll"));
+        // Every role runs from a ReadyToRun publish, as a production deployment would: start-up then
+        // measures the systems rather than the JIT, and all of them alike.
+        var published = Path.Combine(root, "benchmarks", "Load", "bin", "published");
+        var systems = new Systems(
+            Publish(root, "benchmarks/Load", Path.Combine(published, "load"), "SourceGenDO.Load.dll"),
+            systemNames.Contains(Systems.Orleans) || !arguments.Has("skip-startup")
+                ? Publish(root, "benchmarks/Load.Orleans", Path.Combine(published, "orleans"), "SourceGenDO.Load.Orleans.dll")
+                : "");
         var report = new Report(Environment(), rounds, arguments.GetDouble("seconds", 10));
 
         foreach (var scenario in scenarios)
@@ -99,17 +102,23 @@ internal static class BenchmarkRun
         return result.FirstCallUnixMs!.Value - server.StartedAt.ToUnixTimeMilliseconds();
     }
 
-    private static void Build(string root, string project)
+    /// <summary>Publishes <paramref name="project"/> ReadyToRun into <paramref name="output"/>; returns the path of <paramref name="dll"/> there.</summary>
+    private static string Publish(string root, string project, string output, string dll)
     {
-        using var build = Process.Start(new ProcessStartInfo("dotnet", ["build", Path.Combine(root, project), "-c", "Release", "--nologo", "-v", "q"])
+        using var publish = Process.Start(new ProcessStartInfo("dotnet",
+        [
+            "publish", Path.Combine(root, project), "-c", "Release", "-r", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier,
+            "--self-contained", "false", "-p:PublishReadyToRun=true", "-o", output, "--nologo", "-v", "q",
+        ])
         {
             UseShellExecute = false,
         })!;
-        build.WaitForExit();
-        if (build.ExitCode != 0)
+        publish.WaitForExit();
+        if (publish.ExitCode != 0)
         {
-            throw new InvalidOperationException($"Building {project} failed.");
+            throw new InvalidOperationException($"Publishing {project} failed.");
         }
+        return Path.Combine(output, dll);
     }
 
     private static string RepositoryRoot()

@@ -30,6 +30,8 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     private readonly CancellationTokenSource _cancellation = new();
     // The pending calls a frame answers; only the reading loop uses it.
     private IPendingCall?[] _answered = new IPendingCall?[64];
+    private readonly Action _continueReading;
+    private Task<bool>? _nextFrame;
     private long _nextCallId;
     private int _nextChannel;
     private int _frameBytes;
@@ -40,7 +42,8 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     {
         _writer = new FrameWriter<ClientEntry, OutgoingClientFrame>(this);
         _call = invoker.AsyncDuplexStreamingCall(FrameCodec.ClientConnect, null, new CallOptions(cancellationToken: _cancellation.Token));
-        _ = Task.Run(ReadLoop);
+        _continueReading = ContinueReading;
+        ThreadPool.UnsafeQueueUserWorkItem(static stream => stream.StartReading(), this, preferLocal: false);
     }
 
     /// <summary>Why the stream failed, or null while it works.</summary>
@@ -155,8 +158,11 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         return taken;
     }
 
-    /// <summary>Takes the pending calls a frame answers, under one lock, and completes them outside it.</summary>
-    private void Complete(List<IncomingResult> results)
+    /// <summary>
+    /// Takes the pending calls a frame answers, under one lock, and completes all but the last outside it;
+    /// returns the last, which the reader completes once the next read is under way.
+    /// </summary>
+    private IPendingCall? CompleteAllButLast(List<IncomingResult> results)
     {
         if (_answered.Length < results.Count)
         {
@@ -176,40 +182,99 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
             }
         }
         Interlocked.Add(ref _inFlight, -count);
-        for (var i = 0; i < results.Count; i++)
+        for (var i = 0; i < results.Count - 1; i++)
         {
             if (taken[i] is { } pending)
             {
                 taken[i] = null;
-                pending.Complete(results[i]);
+                pending.Complete(results[i], runContinuationInline: false);
             }
         }
+        var last = results.Count > 0 ? taken[results.Count - 1] : null;
+        if (last is not null)
+        {
+            taken[results.Count - 1] = null;
+        }
+        return last;
     }
 
-    private async Task ReadLoop()
+    private void StartReading() => ReadFrames(NextFrame());
+
+    private void ContinueReading() => ReadFrames(_nextFrame!);
+
+    private Task<bool> NextFrame()
     {
-        Exception? cause = null;
         try
         {
-            var responses = _call.ResponseStream;
-            while (await responses.MoveNext(CancellationToken.None).ConfigureAwait(false))
-            {
-                var frame = responses.Current;
-                Complete(frame.Results);
-                foreach (var closed in frame.Closed)
-                {
-                    if (_channels.TryRemove(closed.Channel, out var channel))
-                    {
-                        channel.Refuse(closed.Error);
-                    }
-                }
-                frame.Release();
-            }
+            return _call.ResponseStream.MoveNext(CancellationToken.None);
         }
         catch (Exception e)
         {
-            cause = e;
+            return Task.FromException<bool>(e);
         }
+    }
+
+    /// <summary>
+    /// The reading loop: handles frames while they are at hand, then leaves the thread until the next one
+    /// arrives. The last call a frame answers continues on this thread (one thread hop fewer per call),
+    /// but only once the next read waits with its own continuation: whatever the caller's code goes on
+    /// to wait for is then read on another thread, so it cannot hold up the stream.
+    /// </summary>
+    private void ReadFrames(Task<bool> next)
+    {
+        while (true)
+        {
+            if (!next.IsCompleted)
+            {
+                WaitForFrame(next);
+                return;
+            }
+            bool more;
+            try
+            {
+                more = next.GetAwaiter().GetResult();
+            }
+            catch (Exception e)
+            {
+                End(e);
+                return;
+            }
+            if (!more)
+            {
+                End(null);
+                return;
+            }
+            var frame = _call.ResponseStream.Current;
+            var last = CompleteAllButLast(frame.Results);
+            var lastResult = last is null ? default : frame.Results[^1];
+            foreach (var closed in frame.Closed)
+            {
+                if (_channels.TryRemove(closed.Channel, out var channel))
+                {
+                    channel.Refuse(closed.Error);
+                }
+            }
+            next = NextFrame();
+            if (last is not null && !next.IsCompleted)
+            {
+                WaitForFrame(next);
+                last.Complete(lastResult, runContinuationInline: true);
+                frame.Release();
+                return;
+            }
+            last?.Complete(lastResult, runContinuationInline: false);
+            frame.Release();
+        }
+    }
+
+    private void WaitForFrame(Task<bool> next)
+    {
+        _nextFrame = next;
+        next.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_continueReading);
+    }
+
+    private void End(Exception? cause)
+    {
         // The server only ends a stream early when it is going away, so an end with calls still pending
         // is as much a lost connection as an error is.
         Fail(RemoteErrors.FromStreamFailure(cause));

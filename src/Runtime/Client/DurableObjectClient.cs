@@ -51,11 +51,19 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
         var channel = CreateChannel(address, options);
         try
         {
-            var response = await channel.CreateCallInvoker().AsyncUnaryCall(
+            var invoker = channel.CreateCallInvoker();
+            var handshake = invoker.AsyncUnaryCall(
                 FrameCodec.Handshake, null,
                 new CallOptions(deadline: DateTime.UtcNow + options.ConnectTimeout, cancellationToken: cancellationToken),
-                new HandshakeRequest()).ConfigureAwait(false);
-            return new DurableObjectClient(channel.CreateCallInvoker(), channel, response.Namespaces.ToDictionary(info => info.Name, StringComparer.Ordinal));
+                new HandshakeRequest());
+            // The stream every stub will share opens while the handshake is under way, so that the first
+            // call finds it ready; if the handshake fails, disposing the channel ends it.
+            var stream = new ClientStream(invoker);
+            var response = await handshake.ConfigureAwait(false);
+            return new DurableObjectClient(invoker, channel, response.Namespaces.ToDictionary(info => info.Name, StringComparer.Ordinal))
+            {
+                _stream = stream,
+            };
         }
         catch (RpcException e)
         {

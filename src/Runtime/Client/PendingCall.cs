@@ -14,7 +14,11 @@ internal interface IPendingCall
     /// <summary>The channel the call was sent on.</summary>
     uint Channel { get; }
 
-    void Complete(IncomingResult result);
+    /// <summary>
+    /// Completes the call with its result. With <paramref name="runContinuationInline"/>, a caller awaiting
+    /// without a context of its own continues on this thread; otherwise on the thread pool.
+    /// </summary>
+    void Complete(IncomingResult result, bool runContinuationInline);
 
     void Fail(Exception exception);
 }
@@ -70,9 +74,11 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
         _cancellation = cancellationToken.UnsafeRegister(
             static (state, token) => ((PendingCall<T>)state!).OnCanceled(token), this);
 
-    public void Complete(IncomingResult result)
+    public void Complete(IncomingResult result, bool runContinuationInline)
     {
         _cancellation.Dispose();
+        // A captured context (an object's scheduler, a UI) is posted to either way.
+        _core.RunContinuationsAsynchronously = !runContinuationInline;
         if (result.Error is { } error)
         {
             SetException(RemoteErrors.ToException(error, _channel.Id));
@@ -143,6 +149,7 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
     private void Recycle()
     {
         _core.Reset();
+        _core.RunContinuationsAsynchronously = true;
         _channel = null!;
         _stream = null!;
         _readResult = null;

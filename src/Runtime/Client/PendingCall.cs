@@ -30,9 +30,12 @@ internal interface IPendingCall
 /// next call, so a call allocates no awaitable of its own.
 /// </summary>
 /// <remarks>
-/// After completing, an instance must not be touched again: its awaiter may already have recycled it
-/// for another call. The cancellation registration is disposed before completing for that reason
-/// (disposing waits for a callback that is running).
+/// An instance has two owners until the call is over: the side that completes it and the caller that
+/// takes its result. Either may finish first (a caller polling for completion can see it while the
+/// completion is still signalling), so the instance is recycled only when both have let go; otherwise
+/// a recycled instance could receive the end of the signal meant for its previous call. The
+/// cancellation registration is disposed before completing (disposing waits for a running callback),
+/// so a recycled instance never hears of an old token either.
 /// </remarks>
 internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValueTaskSource
 {
@@ -43,6 +46,8 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
     private string _method = "";
     private ResultReader<T>? _readResult;
     private CancellationTokenRegistration _cancellation;
+    // The completing side and the caller; the last to let go recycles the instance.
+    private int _owners;
 
     private PendingCall()
     {
@@ -66,6 +71,7 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
         call._stream = stream;
         call._method = method;
         call._readResult = readResult;
+        call._owners = 2;
         return call;
     }
 
@@ -97,6 +103,7 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
         }
         _channel.OnCallFinished();
         _core.SetResult(value);
+        LetGo();
     }
 
     public void Fail(Exception exception)
@@ -117,17 +124,18 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
 
     public T GetResult(short token)
     {
-        var current = token == _core.Version;
+        if (token != _core.Version || _core.GetStatus(token) == ValueTaskSourceStatus.Pending)
+        {
+            // Awaited twice, or read before it completed: the core throws, and the call stays as it is.
+            return _core.GetResult(token);
+        }
         try
         {
             return _core.GetResult(token);
         }
         finally
         {
-            if (current)
-            {
-                Recycle();
-            }
+            LetGo();
         }
     }
 
@@ -144,6 +152,15 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
     {
         _channel.OnCallFinished();
         _core.SetException(exception);
+        LetGo();
+    }
+
+    private void LetGo()
+    {
+        if (Interlocked.Decrement(ref _owners) == 0)
+        {
+            Recycle();
+        }
     }
 
     private void Recycle()

@@ -118,6 +118,9 @@ internal sealed class StubChannel
     public async ValueTask DisposeAsync()
     {
         _disposing = true;
+        // The flag must be visible before the count is read, as a finishing call decrements the count
+        // before it reads the flag: otherwise each could miss the other and the drain never end.
+        Interlocked.MemoryBarrier();
         ClientStream? stream;
         lock (_bindLock)
         {

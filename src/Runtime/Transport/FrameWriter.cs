@@ -38,7 +38,9 @@ internal sealed class FrameWriter<TItem, TFrame> : IThreadPoolWorkItem where TFr
         _format = format;
         _flushDeferred = () =>
         {
-            Volatile.Write(ref _deferred, 0);
+            // A full fence, not a plain store: the flush below must not read the queue before the reset
+            // is visible, or an item queued meanwhile would see a flush pending that never comes.
+            Interlocked.Exchange(ref _deferred, 0);
             Flush(alone: true);
         };
     }
@@ -131,7 +133,7 @@ internal sealed class FrameWriter<TItem, TFrame> : IThreadPoolWorkItem where TFr
         _queue.Enqueue(item);
         if (Interlocked.CompareExchange(ref _deferred, 1, 0) == 0 && !TurnFlush.TryDefer(_flushDeferred))
         {
-            Volatile.Write(ref _deferred, 0);
+            Interlocked.Exchange(ref _deferred, 0);
             Flush();
         }
     }
@@ -155,7 +157,10 @@ internal sealed class FrameWriter<TItem, TFrame> : IThreadPoolWorkItem where TFr
                     await _format.WriteAsync(frame).ConfigureAwait(false);
                     _format.OnWritten(frame);
                 }
-                Volatile.Write(ref _writing, 0);
+                // A full fence, not a plain store: a store may otherwise be delayed past the look at the
+                // queue below, and an item queued in that window would find the writer still busy while
+                // the writer finds the queue empty, so nobody would write it.
+                Interlocked.Exchange(ref _writing, 0);
                 // An item queued after the last look but before the release would otherwise wait.
                 if (_queue.IsEmpty || _closed || Volatile.Read(ref _holds) != 0 || Interlocked.CompareExchange(ref _writing, 1, 0) != 0)
                 {
@@ -166,7 +171,7 @@ internal sealed class FrameWriter<TItem, TFrame> : IThreadPoolWorkItem where TFr
         catch (Exception e)
         {
             _closed = true;
-            Volatile.Write(ref _writing, 0);
+            Interlocked.Exchange(ref _writing, 0);
             _format.OnWriteFailed(e);
         }
         SignalIfFinished();

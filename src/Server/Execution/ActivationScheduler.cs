@@ -82,7 +82,10 @@ internal sealed class ActivationScheduler : SynchronizationContext, IThreadPoolW
                 ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
                 return;
             }
-            Volatile.Write(ref _scheduled, 0);
+            // A full fence, not a plain store, so that the look at the queue below cannot happen before the
+            // reset is visible: an item posted in between would otherwise find the loop still scheduled
+            // while the loop finds the queue empty, and wait forever.
+            Interlocked.Exchange(ref _scheduled, 0);
             // An item posted between the emptiness check and the reset would otherwise wait forever.
             if (_queue.IsEmpty || Interlocked.CompareExchange(ref _scheduled, 1, 0) != 0)
             {

@@ -99,6 +99,8 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     public Task WhenIdle()
     {
         _draining = true;
+        // Visible before the count is read: a finishing call decrements first and reads the flag after.
+        Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _inFlight) == 0)
         {
             _idle.TrySetResult();

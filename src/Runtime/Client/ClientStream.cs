@@ -222,6 +222,20 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     /// </summary>
     private void ReadFrames(Task<bool> next)
     {
+        try
+        {
+            ReadFramesWhileAtHand(next);
+        }
+        catch (Exception e)
+        {
+            // This runs as a continuation on the thread pool: an exception must end the stream, as a lost
+            // connection does, rather than the process.
+            End(e);
+        }
+    }
+
+    private void ReadFramesWhileAtHand(Task<bool> next)
+    {
         while (true)
         {
             if (!next.IsCompleted)

@@ -39,7 +39,8 @@ internal interface IPendingCall
 /// </remarks>
 internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValueTaskSource
 {
-    // Continuations go to the thread pool: the stream's reading loop must never run callers' code.
+    // Continuations go to the thread pool unless the reader asks otherwise (Complete), which it does only
+    // once its next read waits on its own.
     private ManualResetValueTaskSourceCore<T> _core = new() { RunContinuationsAsynchronously = true };
     private StubChannel _channel = null!;
     private ClientStream _stream = null!;
@@ -115,6 +116,10 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
     /// <summary>Cancels the call if it is still pending; <paramref name="callId"/> is its id on the stream.</summary>
     public void CancelIfPending(ulong callId, CancellationToken token)
     {
+        // Called by the registration's callback or after sending. Disposing waits for a callback running
+        // on another thread (and returns at once inside it), so no callback outlives this call's use of
+        // the instance.
+        _cancellation.Dispose();
         if (_stream.TryForget(callId))
         {
             _stream.SendCancel(callId);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using SourceGenDO.Server.Execution;
 
 namespace SourceGenDO.EndToEnd.Tests;
@@ -9,7 +10,9 @@ public sealed class LifecycleTests
     [Fact]
     public async Task AnIdleInstanceIsEvictedAndTheNextEventConstructsANewOne()
     {
-        await using var server = await RunningServer.StartAsync(options => options.IdleTimeout = TimeSpan.FromMilliseconds(200));
+        // A fake clock: the instance is idle exactly when the test says so, however slow the machine.
+        var time = new FakeTimeProvider();
+        await using var server = await RunningServer.StartAsync(options => options.IdleTimeout = TimeSpan.FromSeconds(10), time: time);
         await using var client = await server.ConnectAsync();
         var host = server.App.Services.GetRequiredService<DurableObjectHost>();
         host.TryGetNamespace("COUNTERS", out var counters);
@@ -18,7 +21,11 @@ public sealed class LifecycleTests
         Assert.Equal(0, counters.ActivationCount);
         Assert.Equal(3, await stub.Increment(3));
         Assert.Equal(1, await stub.GetConstruction());
-        await Eventually.True(() => counters.ActivationCount == 0, "the idle instance is evicted");
+        await Eventually.True(() =>
+        {
+            time.Advance(TimeSpan.FromSeconds(5));
+            return counters.ActivationCount == 0;
+        }, "the idle instance is evicted");
 
         Assert.Equal(2, await stub.GetConstruction());
         Assert.Equal(0, await stub.Get());

@@ -38,8 +38,12 @@ public sealed class RunningServer : IAsyncDisposable
         .AddNamespace<Echo>("ECHOES")
         .AddNamespace<Outer.NestedCounter>("NESTED");
 
-    /// <summary>Starts a server on <paramref name="port"/> (0: any free port) with its own data directory unless given one.</summary>
-    public static async Task<RunningServer> StartAsync(Action<DurableObjectsOptions>? configure = null, int port = 0, string? dataDirectory = null)
+    /// <summary>
+    /// Starts a server on <paramref name="port"/> (0: any free port) with its own data directory unless
+    /// given one, and on <paramref name="time"/> instead of the system clock when given.
+    /// </summary>
+    public static async Task<RunningServer> StartAsync(
+        Action<DurableObjectsOptions>? configure = null, int port = 0, string? dataDirectory = null, TimeProvider? time = null)
     {
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "sgdo-tests", Guid.NewGuid().ToString("n"));
         var builder = WebApplication.CreateSlimBuilder();
@@ -47,6 +51,10 @@ public sealed class RunningServer : IAsyncDisposable
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2));
+        if (time is not null)
+        {
+            builder.Services.AddSingleton(time);
+        }
         builder.Services.AddDurableObjects(options =>
         {
             AddTestNamespaces(options);

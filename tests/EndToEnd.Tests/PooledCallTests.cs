@@ -88,4 +88,14 @@ public sealed class PooledCallTests(ServerFixture fixture) : IClassFixture<Serve
         }).WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal(200, sum);
     }
+
+    [Fact]
+    public async Task AnObjectMethodWhoseValueTaskIsPooledIsAnsweredWithItsOwnResult()
+    {
+        var stub = fixture.Client.GetNamespace<GateStub>("GATES").GetByName(ServerFixture.UniqueName("gate"));
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.Equal(i, await stub.YieldThenReturn(i));
+        }
+    }
 }

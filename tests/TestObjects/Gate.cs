@@ -28,6 +28,14 @@ public class Gate(DurableObjectState ctx) : DurableObject(ctx)
         return value;
     }
 
+    /// <summary>A method whose ValueTask comes from a pooled source: the server may read it only once.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<int> YieldThenReturn(int value)
+    {
+        await Task.Yield();
+        return value;
+    }
+
     /// <summary><see cref="Ping"/> as a ValueTask method that takes a cancellation token.</summary>
     public ValueTask<int> PingValue(int value, CancellationToken cancellationToken = default) => ValueTask.FromResult(value);
 

@@ -60,16 +60,19 @@ internal sealed class IncomingCall
 
     private async Task AwaitAndFinish(ValueTask<ReadOnlyMemory<byte>> pending)
     {
-        // Resumes on the object's scheduler, which is current here, so answering stays in its order.
+        // Resumes on the object's scheduler, which is current here, so answering stays in its order. The
+        // ValueTask is read exactly once: it may be backed by a pooled source.
+        ReadOnlyMemory<byte> value;
         try
         {
-            await pending;
+            value = await pending;
         }
-        catch
+        catch (Exception e)
         {
-            // Observed through Finish below.
+            Finish(RemoteErrors.FromObjectCode(e));
+            return;
         }
-        Finish(pending);
+        Finish(value);
     }
 
     private void Finish(ValueTask<ReadOnlyMemory<byte>> completed)
@@ -84,6 +87,11 @@ internal sealed class IncomingCall
             Finish(RemoteErrors.FromObjectCode(e));
             return;
         }
+        Finish(value);
+    }
+
+    private void Finish(ReadOnlyMemory<byte> value)
+    {
         if (value.Length > PayloadLimits.MaxPayloadBytes)
         {
             Finish(RemoteErrors.FromRuntime($"The serialized result of \"{_call.Method}\" is {PayloadLimits.Describe(value.Length)}."));

@@ -71,11 +71,7 @@ public sealed class WireWriter
     public byte[] TakeBytes()
     {
         var bytes = ToArray();
-        if (_buffer.Length <= MaxCachedBytes)
-        {
-            Reset();
-            t_cached = this;
-        }
+        KeepForThisThread();
         return bytes;
     }
 
@@ -86,12 +82,18 @@ public sealed class WireWriter
     internal ReadOnlyMemory<byte> TakePooled()
     {
         var bytes = PooledBytes.Copy(WrittenSpan);
+        KeepForThisThread();
+        return bytes;
+    }
+
+    /// <summary>Keeps this writer, emptied, for the next <see cref="Rent"/> on this thread, unless it grew large.</summary>
+    private void KeepForThisThread()
+    {
         if (_buffer.Length <= MaxCachedBytes)
         {
             Reset();
             t_cached = this;
         }
-        return bytes;
     }
 
     /// <summary>Writes a field key: the field number and its wire type.</summary>

@@ -3,6 +3,7 @@ using Grpc.Net.Client;
 using SourceGenDO.Ids;
 using SourceGenDO.Serialization;
 using SourceGenDO.Transport;
+using SourceGenDO.Transport.Http2;
 using SourceGenDO.Wire;
 
 namespace SourceGenDO;
@@ -22,15 +23,16 @@ namespace SourceGenDO;
 /// </example>
 public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
 {
-    private readonly GrpcChannel? _channel;
+    // What Dispose closes: the GrpcChannel or the HTTP/2 call invoker; none for an in-process client.
+    private readonly IDisposable? _transport;
     private readonly IReadOnlyDictionary<string, NamespaceInfo> _namespaces;
     private readonly Dictionary<string, NamespaceIdKey> _keys;
     private readonly object _streamLock = new();
     private ClientStream? _stream;
 
-    private DurableObjectClient(CallInvoker invoker, GrpcChannel? channel, IReadOnlyDictionary<string, NamespaceInfo> namespaces)
+    private DurableObjectClient(CallInvoker invoker, IDisposable? transport, IReadOnlyDictionary<string, NamespaceInfo> namespaces)
     {
-        _channel = channel;
+        _transport = transport;
         _namespaces = namespaces;
         _keys = namespaces.ToDictionary(pair => pair.Key, pair => new NamespaceIdKey(pair.Value.IdKey.Span), StringComparer.Ordinal);
         Invoker = invoker;
@@ -48,10 +50,9 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(address);
         options ??= new DurableObjectClientOptions();
-        var channel = CreateChannel(address, options);
+        var (invoker, transport) = CreateTransport(address, options);
         try
         {
-            var invoker = channel.CreateCallInvoker();
             var handshake = invoker.AsyncUnaryCall(
                 FrameCodec.Handshake, null,
                 new CallOptions(deadline: DateTime.UtcNow + options.ConnectTimeout, cancellationToken: cancellationToken),
@@ -60,14 +61,14 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
             // call finds it ready; if the handshake fails, disposing the channel ends it.
             var stream = new ClientStream(invoker);
             var response = await handshake.ConfigureAwait(false);
-            return new DurableObjectClient(invoker, channel, response.Namespaces.ToDictionary(info => info.Name, StringComparer.Ordinal))
+            return new DurableObjectClient(invoker, transport, response.Namespaces.ToDictionary(info => info.Name, StringComparer.Ordinal))
             {
                 _stream = stream,
             };
         }
         catch (RpcException e)
         {
-            channel.Dispose();
+            transport.Dispose();
             throw new DurableObjectException($"Could not connect to the SourceGenDO server at {address}: {e.Status.Detail}", e)
             {
                 Retryable = e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded,
@@ -75,7 +76,7 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
         }
         catch
         {
-            channel.Dispose();
+            transport.Dispose();
             throw;
         }
     }
@@ -125,13 +126,28 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
         _namespaces.Values.Where(info => info.ClassName == className);
 
     /// <summary>Closes the connection; every stub made from this client breaks.</summary>
-    public void Dispose() => _channel?.Dispose();
+    public void Dispose() => _transport?.Dispose();
 
     /// <inheritdoc cref="Dispose"/>
     public ValueTask DisposeAsync()
     {
-        _channel?.Dispose();
+        _transport?.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// SourceGenDO's own HTTP/2 client for cleartext addresses, which writes and reads the stream's frames
+    /// on the callers' and the reader's threads; grpc-dotnet's channel for TLS or a handler of the user's.
+    /// </summary>
+    private static (CallInvoker Invoker, IDisposable Transport) CreateTransport(Uri address, DurableObjectClientOptions options)
+    {
+        if (options.HttpHandler is null && address.Scheme == Uri.UriSchemeHttp)
+        {
+            var invoker = new Http2CallInvoker(address, options.ConnectTimeout);
+            return (invoker, invoker);
+        }
+        var channel = CreateChannel(address, options);
+        return (channel.CreateCallInvoker(), channel);
     }
 
     private static GrpcChannel CreateChannel(Uri address, DurableObjectClientOptions options) =>

@@ -4,8 +4,11 @@ namespace SourceGenDO;
 public sealed class DurableObjectClientOptions
 {
     /// <summary>
-    /// The HTTP handler the gRPC channel uses. By default a <see cref="SocketsHttpHandler"/> that opens
-    /// more HTTP/2 connections when one is full and keeps idle connections open.
+    /// An HTTP handler for grpc-dotnet's <c>GrpcChannel</c> to carry the calls (for a proxy, custom TLS or
+    /// a test server's handler). Left null, calls to an <c>http</c> address take SourceGenDO's own HTTP/2
+    /// client, which is faster (it skips two thread hops per call); <c>https</c> addresses take a
+    /// <c>GrpcChannel</c> over a <see cref="SocketsHttpHandler"/> that opens more HTTP/2 connections when
+    /// one is full and keeps idle connections open.
     /// </summary>
     public HttpMessageHandler? HttpHandler { get; set; }
 

@@ -1,0 +1,281 @@
+using Grpc.Core;
+
+namespace SourceGenDO.Transport.Http2;
+
+/// <summary>
+/// One gRPC call on an <see cref="Http2Connection"/>: the request stream, the response stream and the
+/// status, as grpc-dotnet's call types expose them, so that the rest of the client does not know which
+/// transport carries it.
+/// </summary>
+internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStreamWriter<TRequest>, IAsyncStreamReader<TResponse>
+    where TRequest : class
+    where TResponse : class
+{
+    private static readonly Task<bool> s_more = Task.FromResult(true);
+    private static readonly Task<bool> s_done = Task.FromResult(false);
+
+    private readonly Method<TRequest, TResponse> _method;
+    private readonly MessageBuffer _outgoing = new();
+    private readonly MessagePayload _incoming = new();
+    // Guards the received messages, the waiting reader, the status and the current message.
+    private readonly Queue<TResponse> _received = new();
+    private readonly TaskCompletionSource<Metadata> _responseHeaders = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenRegistration _cancelled;
+    private readonly CancellationTokenSource? _deadline;
+    private readonly CancellationTokenRegistration _deadlineExpired;
+    private readonly Task _opened;
+    private Http2Connection? _connection;
+    private TaskCompletionSource<bool>? _waiter;
+    private TResponse? _current;
+    private Status? _status;
+    private Metadata _trailers = [];
+    private bool _requestEnded;
+    private volatile bool _finished;
+
+    public Http2Call(Http2CallInvoker invoker, Method<TRequest, TResponse> method, CallOptions options)
+    {
+        _method = method;
+        TimeSpan? timeout = null;
+        if (options.Deadline is { } deadline && deadline != DateTime.MaxValue)
+        {
+            var remaining = deadline.ToUniversalTime() - DateTime.UtcNow;
+            timeout = remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero;
+            _deadline = new CancellationTokenSource(timeout.Value);
+            _deadlineExpired = _deadline.Token.UnsafeRegister(
+                static call => ((Http2Call<TRequest, TResponse>)call!).Cancel(new Status(StatusCode.DeadlineExceeded, "The call's deadline passed.")), this);
+        }
+        if (options.CancellationToken.CanBeCanceled)
+        {
+            _cancelled = options.CancellationToken.UnsafeRegister(
+                static call => ((Http2Call<TRequest, TResponse>)call!).Cancel(new Status(StatusCode.Cancelled, "The call was cancelled.")), this);
+        }
+        _opened = OpenAsync(invoker, options, timeout);
+    }
+
+    public override bool IsFinished => _finished;
+
+    public TResponse Current => _current ?? throw new InvalidOperationException("No message has been read yet.");
+
+    public WriteOptions? WriteOptions { get; set; }
+
+    public Task<Metadata> ResponseHeadersAsync => _responseHeaders.Task;
+
+    public Status GetStatus() => _status ?? throw new InvalidOperationException("The call has not finished.");
+
+    public Metadata GetTrailers() => _status is null ? throw new InvalidOperationException("The call has not finished.") : _trailers;
+
+    /// <summary>Sends one request message and ends the request: the call of a unary method.</summary>
+    public async Task<TResponse> UnaryAsync(TRequest request)
+    {
+        await WriteCoreAsync(request, endStream: true).ConfigureAwait(false);
+        if (!await MoveNext(CancellationToken.None).ConfigureAwait(false))
+        {
+            throw new RpcException(new Status(StatusCode.Internal, "The server ended a unary call without a response."));
+        }
+        var response = Current;
+        if (await MoveNext(CancellationToken.None).ConfigureAwait(false))
+        {
+            throw new RpcException(new Status(StatusCode.Internal, "The server sent more than one response to a unary call."));
+        }
+        return response;
+    }
+
+    public Task WriteAsync(TRequest message)
+    {
+        var write = WriteCoreAsync(message, endStream: false);
+        if (write.IsCompletedSuccessfully)
+        {
+            write.GetAwaiter().GetResult();
+            return Task.CompletedTask;
+        }
+        return write.AsTask();
+    }
+
+    public async Task CompleteAsync()
+    {
+        var connection = await ConnectionAsync().ConfigureAwait(false);
+        if (_requestEnded)
+        {
+            return;
+        }
+        _requestEnded = true;
+        await connection.WriteEndStreamAsync(this).ConfigureAwait(false);
+    }
+
+    public Task<bool> MoveNext(CancellationToken cancellationToken)
+    {
+        lock (_received)
+        {
+            if (_received.TryDequeue(out var message))
+            {
+                _current = message;
+                return s_more;
+            }
+            if (_status is { } status)
+            {
+                return status.StatusCode == StatusCode.OK ? s_done : Task.FromException<bool>(new RpcException(status, _trailers));
+            }
+            if (_waiter is not null)
+            {
+                throw new InvalidOperationException("A read is already in progress; gRPC streams allow one at a time.");
+            }
+            // Completed on the reading loop's thread, which runs the reader's continuation there.
+            _waiter = new TaskCompletionSource<bool>();
+        }
+        if (cancellationToken.CanBeCanceled)
+        {
+            cancellationToken.UnsafeRegister(static call => ((Http2Call<TRequest, TResponse>)call!).Cancel(
+                new Status(StatusCode.Cancelled, "The read was cancelled.")), this);
+        }
+        return _waiter.Task;
+    }
+
+    public override void Signal()
+    {
+        TaskCompletionSource<bool> waiter;
+        bool more;
+        lock (_received)
+        {
+            if (_waiter is null)
+            {
+                return;
+            }
+            if (_received.TryDequeue(out var message))
+            {
+                _current = message;
+                more = true;
+            }
+            else if (_status is not null)
+            {
+                more = false;
+            }
+            else
+            {
+                return;
+            }
+            waiter = _waiter;
+            _waiter = null;
+        }
+        if (more || _status!.Value.StatusCode == StatusCode.OK)
+        {
+            waiter.TrySetResult(more);
+        }
+        else
+        {
+            waiter.TrySetException(new RpcException(_status.Value, _trailers));
+        }
+    }
+
+    public override void Finish(Status status, Metadata trailers)
+    {
+        lock (_received)
+        {
+            if (_status is not null)
+            {
+                return;
+            }
+            _trailers = trailers;
+            _status = status;
+            _finished = true;
+        }
+        _responseHeaders.TrySetResult([]);
+        _cancelled.Dispose();
+        _deadlineExpired.Dispose();
+        _deadline?.Dispose();
+        ReleaseReceiveBuffer();
+    }
+
+    /// <summary>Ends the call from this side: resets the stream unless it has finished.</summary>
+    public void Dispose() => Cancel(new Status(StatusCode.Cancelled, "The call was disposed."));
+
+    protected override void OnMessage(byte[] buffer, int offset, int length)
+    {
+        TResponse message;
+        try
+        {
+            message = _incoming.Deserialize(_method.ResponseMarshaller, buffer, offset, length);
+        }
+        catch (Exception e)
+        {
+            throw new RpcException(new Status(StatusCode.Internal, $"A response message could not be read: {e.Message}", e));
+        }
+        lock (_received)
+        {
+            _received.Enqueue(message);
+        }
+    }
+
+    protected override void OnResponseHeaders(Metadata headers) => _responseHeaders.TrySetResult(headers);
+
+    private void Cancel(Status status)
+    {
+        if (IsFinished)
+        {
+            return;
+        }
+        Finish(status, []);
+        _connection?.ResetStream(this, Http2ErrorCode.Cancel);
+        Signal();
+    }
+
+    private async Task OpenAsync(Http2CallInvoker invoker, CallOptions options, TimeSpan? timeout)
+    {
+        try
+        {
+            var connection = await invoker.GetConnectionAsync(options.CancellationToken).ConfigureAwait(false);
+            _connection = connection;
+            await connection.OpenStreamAsync(this, _method.FullName, timeout, options.Headers).ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            Finish(e.Status, e.Trailers);
+            Signal();
+            throw;
+        }
+        catch (OperationCanceledException e)
+        {
+            var status = new Status(StatusCode.Cancelled, "The call was cancelled before it started.", e);
+            Finish(status, []);
+            Signal();
+            throw new RpcException(status);
+        }
+        if (IsFinished)
+        {
+            // Cancelled while opening: the connection must forget the stream it just opened.
+            _connection.ResetStream(this, Http2ErrorCode.Cancel);
+        }
+    }
+
+    private ValueTask<Http2Connection> ConnectionAsync() => _opened.IsCompletedSuccessfully
+        ? new ValueTask<Http2Connection>(_connection!)
+        : AwaitOpened();
+
+    private async ValueTask<Http2Connection> AwaitOpened()
+    {
+        await _opened.ConfigureAwait(false);
+        return _connection!;
+    }
+
+    private async ValueTask WriteCoreAsync(TRequest message, bool endStream)
+    {
+        var connection = await ConnectionAsync().ConfigureAwait(false);
+        if (_finished)
+        {
+            throw new RpcException(_status!.Value, _trailers);
+        }
+        if (_requestEnded)
+        {
+            throw new InvalidOperationException("The request stream has been completed.");
+        }
+        _requestEnded = endStream;
+        _outgoing.Serialize(_method.RequestMarshaller, message);
+        try
+        {
+            await connection.WriteMessageAsync(this, _outgoing, endStream).ConfigureAwait(false);
+        }
+        finally
+        {
+            _outgoing.Trim();
+        }
+    }
+}

@@ -1,0 +1,849 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using Grpc.Core;
+
+namespace SourceGenDO.Transport.Http2;
+
+/// <summary>
+/// One cleartext HTTP/2 connection to a gRPC server, written for the client's hot path: callers write
+/// their frames to the socket themselves, and one reading loop cuts what arrives into messages and hands
+/// them to their calls on the thread that read them.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Writes take a lock around the socket (uncontended on a client's one busy stream) and usually complete
+/// on the calling thread. The reading loop starts its next receive before it wakes the readers of what it
+/// just read, so a reader whose code then blocks cannot hold up the connection.
+/// </para>
+/// <para>
+/// Frames from the reading loop (acknowledgements, window updates, resets) are sent without waiting, so
+/// the loop never waits for the socket to drain: a peer that stops reading cannot stall our reading.
+/// </para>
+/// </remarks>
+internal sealed class Http2Connection
+{
+    // What the server may send before we acknowledge it, per stream and for the connection; updates go
+    // out once a quarter of it has been read.
+    private const int ReceiveWindow = 16 * 1024 * 1024;
+    private const int WindowUpdateThreshold = ReceiveWindow / 4;
+    private const int ReceiveBufferSize = 64 * 1024;
+    private const int MaxHeaderBlockBytes = 256 * 1024;
+
+    private readonly Socket _socket;
+    private readonly string _authority;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Dictionary<int, Http2Stream> _streams = [];
+    private readonly object _windowLock = new();
+    private readonly HPackDecoder _decoder = new();
+    private readonly List<KeyValuePair<string, string>> _headers = [];
+    private readonly byte[] _receiveBuffer = new byte[ReceiveBufferSize];
+    private readonly Action _onReceived;
+    private ValueTask<int> _receive;
+    private int _filled;
+    // Streams with something for their readers, woken once the next receive is under way. Two lists take
+    // turns: a receive that completes on another thread meanwhile fills the other one.
+    private List<Http2Stream> _ready = [];
+    private List<Http2Stream>? _spareReady = [];
+    private int _nextStreamId = 1;
+    private long _sendWindow = Http2Protocol.DefaultWindowSize;
+    private int _initialStreamWindow = Http2Protocol.DefaultWindowSize;
+    private int _maxFrameSize = Http2Protocol.DefaultMaxFrameSize;
+    private int _maxConcurrentStreams = int.MaxValue;
+    private int _unacknowledged;
+    private TaskCompletionSource? _windowOpened;
+    private byte[]? _headerBlock;
+    private int _headerBlockLength;
+    private int _headerBlockStream;
+    private bool _headerBlockEndsStream;
+    private volatile RpcException? _failure;
+    private volatile bool _goingAway;
+    private bool _settingsReceived;
+
+    private Http2Connection(Socket socket, string authority)
+    {
+        _socket = socket;
+        _authority = authority;
+        _onReceived = OnReceived;
+    }
+
+    /// <summary>The host and port requests name.</summary>
+    public string Authority => _authority;
+
+    /// <summary>True while the connection can take another stream.</summary>
+    public bool CanOpenStream
+    {
+        get
+        {
+            if (_failure is not null || _goingAway || _nextStreamId < 0)
+            {
+                return false;
+            }
+            lock (_streams)
+            {
+                return _streams.Count < _maxConcurrentStreams;
+            }
+        }
+    }
+
+    /// <summary>True while streams are open on the connection.</summary>
+    public bool HasStreams
+    {
+        get
+        {
+            lock (_streams)
+            {
+                return _streams.Count > 0;
+            }
+        }
+    }
+
+    /// <summary>Connects, sends the preface and this side's settings, and starts reading.</summary>
+    public static async Task<Http2Connection> ConnectAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(new DnsEndPoint(host, port), cancellationToken).ConfigureAwait(false);
+            var connection = new Http2Connection(socket, host.Contains(':') ? $"[{host}]:{port}" : $"{host}:{port}");
+            await connection.SendAsync(Preface()).ConfigureAwait(false);
+            connection.Receive();
+            return connection;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Assigns <paramref name="stream"/> an id and sends its request headers.</summary>
+    /// <exception cref="RpcException">The connection failed or takes no more streams (Unavailable).</exception>
+    public async ValueTask OpenStreamAsync(Http2Stream stream, string path, TimeSpan? timeout, Metadata? metadata)
+    {
+        var block = new ArrayBufferWriter<byte>(256);
+        block.Advance(Http2Protocol.FrameHeaderLength);
+        RequestHeaders.Write(block, _authority, path, timeout, metadata);
+        var frame = block.WrittenMemory;
+        var length = frame.Length - Http2Protocol.FrameHeaderLength;
+        if (length > Volatile.Read(ref _maxFrameSize))
+        {
+            throw new RpcException(new Status(StatusCode.Internal, $"The request headers take {length:N0} bytes, more than one HTTP/2 frame holds."));
+        }
+        await AcquireWriteAsync().ConfigureAwait(false);
+        try
+        {
+            if (!CanOpenStream)
+            {
+                throw _failure ?? new RpcException(new Status(StatusCode.Unavailable, $"The connection to {_authority} takes no more streams."));
+            }
+            stream.Id = _nextStreamId;
+            _nextStreamId += 2;
+            lock (_windowLock)
+            {
+                stream.SendWindow = _initialStreamWindow;
+            }
+            lock (_streams)
+            {
+                _streams.Add(stream.Id, stream);
+            }
+            // The array behind an ArrayBufferWriter is ours to write into.
+            var bytes = System.Runtime.InteropServices.MemoryMarshal.AsMemory(frame);
+            Http2Protocol.WriteFrameHeader(bytes.Span, length, FrameType.Headers, Http2Protocol.EndHeaders, stream.Id);
+            await SendLockedAsync(frame).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Sends the message in <paramref name="message"/> as DATA on <paramref name="stream"/>, as the server's
+    /// flow-control windows allow; a message that fits them goes out in one write without a copy.
+    /// </summary>
+    public async ValueTask WriteMessageAsync(Http2Stream stream, MessageBuffer message, bool endStream)
+    {
+        var buffer = message.Array;
+        var length = MessageBuffer.Reserved - Http2Protocol.FrameHeaderLength + message.MessageLength;
+        var flags = endStream ? Http2Protocol.EndStream : (byte)0;
+        var maxFrame = Volatile.Read(ref _maxFrameSize);
+        if (length <= maxFrame && TryReserve(stream, length))
+        {
+            Http2Protocol.WriteFrameHeader(buffer, length, FrameType.Data, flags, stream.Id);
+            await SendAsync(buffer.AsMemory(0, Http2Protocol.FrameHeaderLength + length)).ConfigureAwait(false);
+            return;
+        }
+        var sent = 0;
+        while (sent < length)
+        {
+            var allowed = await ReserveAsync(stream, length - sent).ConfigureAwait(false);
+            var frames = (allowed + maxFrame - 1) / maxFrame;
+            var chunk = ArrayPool<byte>.Shared.Rent(allowed + frames * Http2Protocol.FrameHeaderLength);
+            try
+            {
+                var written = 0;
+                for (var taken = 0; taken < allowed;)
+                {
+                    var size = Math.Min(maxFrame, allowed - taken);
+                    var last = sent + taken + size == length;
+                    Http2Protocol.WriteFrameHeader(chunk.AsSpan(written), size, FrameType.Data, last ? flags : (byte)0, stream.Id);
+                    written += Http2Protocol.FrameHeaderLength;
+                    buffer.AsSpan(Http2Protocol.FrameHeaderLength + sent + taken, size).CopyTo(chunk.AsSpan(written));
+                    written += size;
+                    taken += size;
+                }
+                await SendAsync(chunk.AsMemory(0, written)).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(chunk);
+            }
+            sent += allowed;
+        }
+    }
+
+    /// <summary>Ends the request side of <paramref name="stream"/> with an empty DATA frame.</summary>
+    public ValueTask WriteEndStreamAsync(Http2Stream stream)
+    {
+        var frame = new byte[Http2Protocol.FrameHeaderLength];
+        Http2Protocol.WriteFrameHeader(frame, 0, FrameType.Data, Http2Protocol.EndStream, stream.Id);
+        return SendAsync(frame);
+    }
+
+    /// <summary>Forgets <paramref name="stream"/> and tells the server to stop it, without waiting.</summary>
+    public void ResetStream(Http2Stream stream, Http2ErrorCode code)
+    {
+        if (Forget(stream))
+        {
+            SendReset(stream.Id, code);
+        }
+    }
+
+    /// <summary>Closes the connection; every open stream fails with <paramref name="reason"/>.</summary>
+    public void Close(string reason) => Abort(null, reason);
+
+    private static byte[] Preface()
+    {
+        var preface = Http2Protocol.ConnectionPreface;
+        var settings = new (ushort Id, uint Value)[]
+        {
+            (Http2Protocol.SettingsEnablePush, 0),
+            (Http2Protocol.SettingsInitialWindowSize, ReceiveWindow),
+        };
+        var frame = new byte[preface.Length + Http2Protocol.FrameHeaderLength + settings.Length * 6 + Http2Protocol.FrameHeaderLength + 4];
+        preface.CopyTo(frame);
+        var position = preface.Length;
+        Http2Protocol.WriteFrameHeader(frame.AsSpan(position), settings.Length * 6, FrameType.Settings, 0, 0);
+        position += Http2Protocol.FrameHeaderLength;
+        foreach (var (id, value) in settings)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(position), id);
+            BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(position + 2), value);
+            position += 6;
+        }
+        // The connection's window starts at 64 KiB whatever the settings say; raise it to match.
+        Http2Protocol.WriteFrameHeader(frame.AsSpan(position), 4, FrameType.WindowUpdate, 0, 0);
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(position + Http2Protocol.FrameHeaderLength), ReceiveWindow - Http2Protocol.DefaultWindowSize);
+        return frame;
+    }
+
+    // ---- Reading ----
+
+    /// <summary>Receives and handles frames until a receive has to wait; then wakes the readers of what arrived.</summary>
+    private void Receive()
+    {
+        try
+        {
+            while (_failure is null)
+            {
+                var receive = _socket.ReceiveAsync(_receiveBuffer.AsMemory(_filled), SocketFlags.None);
+                if (!receive.IsCompleted)
+                {
+                    var ready = _ready;
+                    _ready = Interlocked.Exchange(ref _spareReady, null) ?? [];
+                    _receive = receive;
+                    receive.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onReceived);
+                    Wake(ready);
+                    return;
+                }
+                Handle(receive.GetAwaiter().GetResult());
+            }
+        }
+        catch (Exception e)
+        {
+            FailReading(e);
+        }
+    }
+
+    private void OnReceived()
+    {
+        try
+        {
+            Handle(_receive.GetAwaiter().GetResult());
+        }
+        catch (Exception e)
+        {
+            FailReading(e);
+            return;
+        }
+        Receive();
+    }
+
+    /// <summary>The reading loop's end: the connection fails, and streams that finished before the failure still wake their readers.</summary>
+    private void FailReading(Exception cause)
+    {
+        Abort(cause);
+        var ready = _ready;
+        _ready = [];
+        Wake(ready);
+    }
+
+    private void Wake(List<Http2Stream> ready)
+    {
+        foreach (var stream in ready)
+        {
+            stream.Signal();
+        }
+        ready.Clear();
+        Volatile.Write(ref _spareReady, ready);
+    }
+
+    private void Handle(int received)
+    {
+        if (received == 0)
+        {
+            throw new IOException("The server closed the connection.");
+        }
+        _filled += received;
+        var offset = 0;
+        while (_filled - offset >= Http2Protocol.FrameHeaderLength)
+        {
+            var header = Http2Protocol.ReadFrameHeader(_receiveBuffer.AsSpan(offset));
+            if (!_settingsReceived)
+            {
+                // An HTTP/2 server's first frame is its SETTINGS; anything else is another protocol.
+                if (header.Type != FrameType.Settings || header.Has(Http2Protocol.Ack))
+                {
+                    throw new Http2ProtocolException(Http2ErrorCode.ProtocolError,
+                        "The server did not answer in HTTP/2 (its first frame is not SETTINGS); the address must be a gRPC server's cleartext HTTP/2 endpoint.");
+                }
+                _settingsReceived = true;
+            }
+            if (header.Length > Http2Protocol.DefaultMaxFrameSize)
+            {
+                throw new Http2ProtocolException(Http2ErrorCode.FrameSizeError, $"The server sent a frame of {header.Length:N0} bytes, over the agreed maximum.");
+            }
+            if (_filled - offset - Http2Protocol.FrameHeaderLength < header.Length)
+            {
+                break;
+            }
+            HandleFrame(header, offset + Http2Protocol.FrameHeaderLength);
+            offset += Http2Protocol.FrameHeaderLength + header.Length;
+        }
+        if (offset > 0)
+        {
+            _receiveBuffer.AsSpan(offset, _filled - offset).CopyTo(_receiveBuffer);
+            _filled -= offset;
+        }
+    }
+
+    private void HandleFrame(FrameHeader header, int start)
+    {
+        var payload = _receiveBuffer.AsSpan(start, header.Length);
+        if (_headerBlock is not null && header.Type != FrameType.Continuation)
+        {
+            throw new Http2ProtocolException(Http2ErrorCode.ProtocolError, $"A {header.Type} frame arrived in the middle of a header block.");
+        }
+        switch (header.Type)
+        {
+            case FrameType.Data:
+                ReceiveData(header, start);
+                break;
+            case FrameType.Headers:
+                ReceiveHeaders(header, payload);
+                break;
+            case FrameType.Continuation:
+                ReceiveContinuation(header, payload);
+                break;
+            case FrameType.RstStream:
+                ReceiveReset(header, payload);
+                break;
+            case FrameType.Settings:
+                ReceiveSettings(header, payload);
+                break;
+            case FrameType.Ping:
+                ReceivePing(header, payload);
+                break;
+            case FrameType.GoAway:
+                ReceiveGoAway(payload);
+                break;
+            case FrameType.WindowUpdate:
+                ReceiveWindowUpdate(header, payload);
+                break;
+            case FrameType.PushPromise:
+                throw new Http2ProtocolException(Http2ErrorCode.ProtocolError, "The server pushed a stream, which this client disabled.");
+            default:
+                // PRIORITY and frame types this client does not know are ignored (RFC 9113, section 4.1).
+                break;
+        }
+    }
+
+    private void ReceiveData(FrameHeader header, int start)
+    {
+        if (header.StreamId == 0)
+        {
+            throw new Http2ProtocolException(Http2ErrorCode.ProtocolError, "The server sent DATA on stream 0.");
+        }
+        var data = Http2Protocol.WithoutPadding(_receiveBuffer.AsSpan(start, header.Length), header.Flags, out var skip);
+        // Padding counts towards flow control too.
+        _unacknowledged += header.Length;
+        if (_unacknowledged >= WindowUpdateThreshold)
+        {
+            SendWindowUpdate(0, _unacknowledged);
+            _unacknowledged = 0;
+        }
+        if (Find(header.StreamId) is not { } stream)
+        {
+            return;
+        }
+        stream.Unacknowledged += header.Length;
+        try
+        {
+            if (stream.ReceiveData(_receiveBuffer, start + skip, data.Length))
+            {
+                MarkReady(stream);
+            }
+        }
+        catch (RpcException e)
+        {
+            stream.Finish(e.Status, []);
+            ResetStream(stream, Http2ErrorCode.Cancel);
+            MarkReady(stream);
+            return;
+        }
+        if (header.Has(Http2Protocol.EndStream))
+        {
+            stream.ReceiveEndWithoutTrailers();
+            Forget(stream);
+            MarkReady(stream);
+        }
+        else if (stream.Unacknowledged >= WindowUpdateThreshold)
+        {
+            SendWindowUpdate(stream.Id, stream.Unacknowledged);
+            stream.Unacknowledged = 0;
+        }
+    }
+
+    private void ReceiveHeaders(FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (header.StreamId == 0)
+        {
+            throw new Http2ProtocolException(Http2ErrorCode.ProtocolError, "The server sent HEADERS on stream 0.");
+        }
+        var block = Http2Protocol.WithoutPadding(payload, header.Flags, out _);
+        if (header.Has(Http2Protocol.PriorityFlag))
+        {
+            if (block.Length < 5)
+            {
+                throw new Http2ProtocolException(Http2ErrorCode.FrameSizeError, "A HEADERS frame is too short for its priority.");
+            }
+            block = block[5..];
+        }
+        var endStream = header.Has(Http2Protocol.EndStream);
+        if (header.Has(Http2Protocol.EndHeaders))
+        {
+            DecodeHeaders(header.StreamId, block, endStream);
+            return;
+        }
+        _headerBlock = ArrayPool<byte>.Shared.Rent(Math.Max(block.Length * 2, 4096));
+        block.CopyTo(_headerBlock);
+        _headerBlockLength = block.Length;
+        _headerBlockStream = header.StreamId;
+        _headerBlockEndsStream = endStream;
+    }
+
+    private void ReceiveContinuation(FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (_headerBlock is not { } block || header.StreamId != _headerBlockStream)
+        {
+            throw new Http2ProtocolException(Http2ErrorCode.ProtocolError, "The server sent CONTINUATION outside a header block.");
+        }
+        var length = _headerBlockLength + payload.Length;
+        if (length > MaxHeaderBlockBytes)
+        {
+            throw new Http2ProtocolException(Http2ErrorCode.ProtocolError, $"The server's header block is over {MaxHeaderBlockBytes:N0} bytes.");
+        }
+        if (length > block.Length)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(length * 2);
+            block.AsSpan(0, _headerBlockLength).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(block);
+            _headerBlock = block = larger;
+        }
+        payload.CopyTo(block.AsSpan(_headerBlockLength));
+        _headerBlockLength = length;
+        if (header.Has(Http2Protocol.EndHeaders))
+        {
+            _headerBlock = null;
+            try
+            {
+                DecodeHeaders(_headerBlockStream, block.AsSpan(0, length), _headerBlockEndsStream);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(block);
+            }
+        }
+    }
+
+    private void DecodeHeaders(int streamId, ReadOnlySpan<byte> block, bool endStream)
+    {
+        // Always decoded, even for a stream that is gone: the decoder's table must follow every block.
+        _headers.Clear();
+        _decoder.Decode(block, _headers);
+        if (Find(streamId) is not { } stream)
+        {
+            return;
+        }
+        stream.ReceiveHeaders(_headers, endStream);
+        if (stream.IsFinished)
+        {
+            if (endStream)
+            {
+                Forget(stream);
+            }
+            else
+            {
+                ResetStream(stream, Http2ErrorCode.Cancel);
+            }
+            MarkReady(stream);
+        }
+    }
+
+    private void ReceiveReset(FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (header.StreamId == 0 || payload.Length != 4)
+        {
+            throw new Http2ProtocolException(Http2ErrorCode.ProtocolError, "A RST_STREAM frame is malformed.");
+        }
+        if (Find(header.StreamId) is not { } stream)
+        {
+            return;
+        }
+        var code = (Http2ErrorCode)BinaryPrimitives.ReadUInt32BigEndian(payload);
+        var status = code switch
+        {
+            Http2ErrorCode.Cancel => new Status(StatusCode.Cancelled, "The server cancelled the stream."),
+            Http2ErrorCode.RefusedStream => new Status(StatusCode.Unavailable, "The server refused the stream."),
+            _ => new Status(StatusCode.Internal, $"The server reset the stream ({code})."),
+        };
+        stream.Finish(status, []);
+        Forget(stream);
+        MarkReady(stream);
+    }
+
+    private void ReceiveSettings(FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (header.StreamId != 0 || payload.Length % 6 != 0)
+        {
+            throw new Http2ProtocolException(Http2ErrorCode.FrameSizeError, "A SETTINGS frame is malformed.");
+        }
+        if (header.Has(Http2Protocol.Ack))
+        {
+            return;
+        }
+        for (var position = 0; position < payload.Length; position += 6)
+        {
+            var id = BinaryPrimitives.ReadUInt16BigEndian(payload[position..]);
+            var value = BinaryPrimitives.ReadUInt32BigEndian(payload[(position + 2)..]);
+            switch (id)
+            {
+                case Http2Protocol.SettingsInitialWindowSize:
+                    if (value > Http2Protocol.MaxWindowSize)
+                    {
+                        throw new Http2ProtocolException(Http2ErrorCode.FlowControlError, "The server's initial window size is too large.");
+                    }
+                    ChangeInitialWindow((int)value);
+                    break;
+                case Http2Protocol.SettingsMaxFrameSize:
+                    if (value < Http2Protocol.DefaultMaxFrameSize || value > 0xffffff)
+                    {
+                        throw new Http2ProtocolException(Http2ErrorCode.ProtocolError, "The server's maximum frame size is out of range.");
+                    }
+                    Volatile.Write(ref _maxFrameSize, (int)value);
+                    break;
+                case Http2Protocol.SettingsMaxConcurrentStreams:
+                    Volatile.Write(ref _maxConcurrentStreams, (int)Math.Min(value, int.MaxValue));
+                    break;
+            }
+        }
+        var ack = new byte[Http2Protocol.FrameHeaderLength];
+        Http2Protocol.WriteFrameHeader(ack, 0, FrameType.Settings, Http2Protocol.Ack, 0);
+        SendControl(ack);
+    }
+
+    private void ReceivePing(FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (header.StreamId != 0 || payload.Length != 8)
+        {
+            throw new Http2ProtocolException(Http2ErrorCode.FrameSizeError, "A PING frame is malformed.");
+        }
+        if (header.Has(Http2Protocol.Ack))
+        {
+            return;
+        }
+        var pong = new byte[Http2Protocol.FrameHeaderLength + 8];
+        Http2Protocol.WriteFrameHeader(pong, 8, FrameType.Ping, Http2Protocol.Ack, 0);
+        payload.CopyTo(pong.AsSpan(Http2Protocol.FrameHeaderLength));
+        SendControl(pong);
+    }
+
+    private void ReceiveGoAway(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length < 8)
+        {
+            throw new Http2ProtocolException(Http2ErrorCode.FrameSizeError, "A GOAWAY frame is too short.");
+        }
+        _goingAway = true;
+        var lastStreamId = BinaryPrimitives.ReadInt32BigEndian(payload) & int.MaxValue;
+        List<Http2Stream> refused;
+        lock (_streams)
+        {
+            refused = _streams.Values.Where(stream => stream.Id > lastStreamId).ToList();
+        }
+        // Streams the server never started may be retried elsewhere; the others run to their end.
+        foreach (var stream in refused)
+        {
+            stream.Finish(new Status(StatusCode.Unavailable, "The server is shutting down and did not start the stream."), []);
+            Forget(stream);
+            MarkReady(stream);
+        }
+    }
+
+    private void ReceiveWindowUpdate(FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length != 4)
+        {
+            throw new Http2ProtocolException(Http2ErrorCode.FrameSizeError, "A WINDOW_UPDATE frame is malformed.");
+        }
+        var increment = BinaryPrimitives.ReadInt32BigEndian(payload) & int.MaxValue;
+        lock (_windowLock)
+        {
+            if (header.StreamId == 0)
+            {
+                _sendWindow += increment;
+                if (_sendWindow > Http2Protocol.MaxWindowSize)
+                {
+                    throw new Http2ProtocolException(Http2ErrorCode.FlowControlError, "The server opened the connection's window too far.");
+                }
+            }
+            else if (Find(header.StreamId) is { } stream)
+            {
+                stream.SendWindow += increment;
+            }
+        }
+        WakeWindowWaiters();
+    }
+
+    private void ChangeInitialWindow(int value)
+    {
+        lock (_windowLock)
+        {
+            var delta = value - _initialStreamWindow;
+            _initialStreamWindow = value;
+            lock (_streams)
+            {
+                foreach (var stream in _streams.Values)
+                {
+                    stream.SendWindow += delta;
+                }
+            }
+        }
+        WakeWindowWaiters();
+    }
+
+    private void MarkReady(Http2Stream stream)
+    {
+        if (!_ready.Contains(stream))
+        {
+            _ready.Add(stream);
+        }
+    }
+
+    private Http2Stream? Find(int streamId)
+    {
+        lock (_streams)
+        {
+            return _streams.GetValueOrDefault(streamId);
+        }
+    }
+
+    private bool Forget(Http2Stream stream)
+    {
+        bool removed;
+        lock (_streams)
+        {
+            removed = stream.Id != 0 && _streams.Remove(stream.Id);
+        }
+        // A writer waiting for window on this stream must notice that it ended.
+        WakeWindowWaiters();
+        return removed;
+    }
+
+    // ---- Writing ----
+
+    private bool TryReserve(Http2Stream stream, int bytes)
+    {
+        lock (_windowLock)
+        {
+            if (_sendWindow < bytes || stream.SendWindow < bytes)
+            {
+                return false;
+            }
+            _sendWindow -= bytes;
+            stream.SendWindow -= bytes;
+            return true;
+        }
+    }
+
+    /// <summary>Takes up to <paramref name="wanted"/> bytes of both windows, waiting while either is closed.</summary>
+    private async ValueTask<int> ReserveAsync(Http2Stream stream, int wanted)
+    {
+        while (true)
+        {
+            Task opened;
+            lock (_windowLock)
+            {
+                if (_failure is { } failure)
+                {
+                    throw failure;
+                }
+                if (stream.IsFinished)
+                {
+                    throw new RpcException(new Status(StatusCode.Cancelled, "The stream ended before its message was sent."));
+                }
+                var bytes = (int)Math.Min(wanted, Math.Min(_sendWindow, stream.SendWindow));
+                if (bytes > 0)
+                {
+                    _sendWindow -= bytes;
+                    stream.SendWindow -= bytes;
+                    return bytes;
+                }
+                opened = (_windowOpened ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+            await opened.ConfigureAwait(false);
+        }
+    }
+
+    private void WakeWindowWaiters()
+    {
+        TaskCompletionSource? waiters;
+        lock (_windowLock)
+        {
+            waiters = _windowOpened;
+            _windowOpened = null;
+        }
+        waiters?.TrySetResult();
+    }
+
+    private ValueTask AcquireWriteAsync() => _writeLock.Wait(0) ? ValueTask.CompletedTask : new ValueTask(_writeLock.WaitAsync());
+
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> bytes)
+    {
+        await AcquireWriteAsync().ConfigureAwait(false);
+        try
+        {
+            if (_failure is { } failure)
+            {
+                throw failure;
+            }
+            await SendLockedAsync(bytes).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async ValueTask SendLockedAsync(ReadOnlyMemory<byte> bytes)
+    {
+        try
+        {
+            while (!bytes.IsEmpty)
+            {
+                var sent = await _socket.SendAsync(bytes, SocketFlags.None).ConfigureAwait(false);
+                bytes = bytes[sent..];
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            throw Abort(e);
+        }
+    }
+
+    private void SendWindowUpdate(int streamId, int increment)
+    {
+        var frame = new byte[Http2Protocol.FrameHeaderLength + 4];
+        Http2Protocol.WriteFrameHeader(frame, 4, FrameType.WindowUpdate, 0, streamId);
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(Http2Protocol.FrameHeaderLength), increment);
+        SendControl(frame);
+    }
+
+    private void SendReset(int streamId, Http2ErrorCode code)
+    {
+        var frame = new byte[Http2Protocol.FrameHeaderLength + 4];
+        Http2Protocol.WriteFrameHeader(frame, 4, FrameType.RstStream, 0, streamId);
+        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(Http2Protocol.FrameHeaderLength), (uint)code);
+        SendControl(frame);
+    }
+
+    /// <summary>Sends a small frame without waiting for it: the reading loop must never wait on the socket's writing side.</summary>
+    private void SendControl(byte[] frame) => _ = SendControlAsync(frame);
+
+    private async Task SendControlAsync(byte[] frame)
+    {
+        try
+        {
+            await SendAsync(frame).ConfigureAwait(false);
+        }
+        catch (RpcException)
+        {
+            // The connection failed; its streams have been told.
+        }
+    }
+
+    /// <summary>Fails the connection and every stream on it, once; returns the failure streams see.</summary>
+    private RpcException Abort(Exception? cause, string? reason = null)
+    {
+        var failure = new RpcException(new Status(StatusCode.Unavailable,
+            reason ?? $"The connection to {_authority} failed: {cause?.Message}", cause));
+        if (Interlocked.CompareExchange(ref _failure, failure, null) is { } earlier)
+        {
+            return earlier;
+        }
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already gone.
+        }
+        _socket.Dispose();
+        Http2Stream[] streams;
+        lock (_streams)
+        {
+            streams = [.. _streams.Values];
+            _streams.Clear();
+        }
+        foreach (var stream in streams)
+        {
+            stream.Finish(failure.Status, []);
+            stream.Signal();
+        }
+        WakeWindowWaiters();
+        return failure;
+    }
+}

@@ -104,6 +104,7 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
 
     public Task<bool> MoveNext(CancellationToken cancellationToken)
     {
+        TaskCompletionSource<bool> waiter;
         lock (_received)
         {
             if (_received.TryDequeue(out var message))
@@ -119,15 +120,26 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
             {
                 throw new InvalidOperationException("A read is already in progress; gRPC streams allow one at a time.");
             }
-            // Completed on the reading loop's thread, which runs the reader's continuation there.
-            _waiter = new TaskCompletionSource<bool>();
+            // Completed on the reading loop's thread, which runs the reader's continuation there. Kept in a
+            // local: once the lock is released, the reading loop may take the waiter at any moment.
+            _waiter = waiter = new TaskCompletionSource<bool>();
         }
-        if (cancellationToken.CanBeCanceled)
+        return cancellationToken.CanBeCanceled ? ReadCancellableAsync(waiter.Task, cancellationToken) : waiter.Task;
+    }
+
+    private async Task<bool> ReadCancellableAsync(Task<bool> read, CancellationToken cancellationToken)
+    {
+        try
         {
-            cancellationToken.UnsafeRegister(static call => ((Http2Call<TRequest, TResponse>)call!).Cancel(
-                new Status(StatusCode.Cancelled, "The read was cancelled.")), this);
+            return await read.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        return _waiter.Task;
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // As in gRPC, giving up on a read cancels the call.
+            var status = new Status(StatusCode.Cancelled, "The read was cancelled.");
+            Cancel(status);
+            throw new RpcException(status);
+        }
     }
 
     public override void Signal()

@@ -71,6 +71,23 @@ public sealed class Http2ConnectionTests
         Assert.Equal("no such", notFound.Status.Detail);
     }
 
+    [Fact]
+    public async Task AQuietConnectionIsPingedAndFailsItsCallsWhenThePingIsNotAnswered()
+    {
+        await using var peer = await ScriptedPeer.StartAsync();
+        var keepAlive = new Http2Connection.KeepAlive(TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(400));
+        using var invoker = new Http2CallInvoker(peer.Address, TimeSpan.FromSeconds(5), keepAlive);
+        var call = invoker.AsyncUnaryCall(FrameCodec.Handshake, null, new CallOptions(), new HandshakeRequest());
+        await peer.SendAsync(FrameType.Settings, 0, 0, []);
+
+        var ping = await peer.ReadUntilAsync(frame => frame.Type == FrameType.Ping);
+        Assert.Equal(0, ping.Flags);
+        // The peer stays silent: the call fails once the answer is overdue, instead of waiting forever.
+        var lost = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(StatusCode.Unavailable, lost.StatusCode);
+        Assert.Contains("keep-alive ping", lost.Status.Detail);
+    }
+
     private sealed record Frame(FrameType Type, byte Flags, int StreamId, byte[] Payload);
 
     /// <summary>A TCP peer the test drives frame by frame; it records every frame the client sends.</summary>

@@ -12,6 +12,7 @@ internal sealed class Http2CallInvoker : CallInvoker, IDisposable
     private readonly string _host;
     private readonly int _port;
     private readonly TimeSpan _connectTimeout;
+    private readonly Http2Connection.KeepAlive _keepAlive;
     private readonly object _lock = new();
     private readonly List<Http2Connection> _connections = [];
     private Task<Http2Connection>? _current;
@@ -19,7 +20,8 @@ internal sealed class Http2CallInvoker : CallInvoker, IDisposable
 
     /// <param name="address">An <c>http</c> address: host and port.</param>
     /// <param name="connectTimeout">How long opening a connection may take.</param>
-    public Http2CallInvoker(Uri address, TimeSpan connectTimeout)
+    /// <param name="keepAlive">When to ping a quiet connection and how long to wait for the answer; 30 s and 20 s by default.</param>
+    public Http2CallInvoker(Uri address, TimeSpan connectTimeout, Http2Connection.KeepAlive? keepAlive = null)
     {
         if (address.Scheme != Uri.UriSchemeHttp)
         {
@@ -28,6 +30,7 @@ internal sealed class Http2CallInvoker : CallInvoker, IDisposable
         _host = address.IdnHost;
         _port = address.Port;
         _connectTimeout = connectTimeout;
+        _keepAlive = keepAlive ?? new Http2Connection.KeepAlive(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(20));
     }
 
     /// <summary>The connection new calls use, opened when there is none that can take a stream.</summary>
@@ -95,7 +98,7 @@ internal sealed class Http2CallInvoker : CallInvoker, IDisposable
         Http2Connection connection;
         try
         {
-            connection = await Http2Connection.ConnectAsync(_host, _port, timeout.Token).ConfigureAwait(false);
+            connection = await Http2Connection.ConnectAsync(_host, _port, _keepAlive, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException or IOException)
         {

@@ -60,13 +60,25 @@ internal sealed class Http2Connection
     private volatile RpcException? _failure;
     private volatile bool _goingAway;
     private bool _settingsReceived;
+    // Keep-alive: a ping goes out when nothing arrived for the delay while streams are open; the
+    // connection fails when its answer takes longer than the timeout. Times from Environment.TickCount64.
+    private readonly long _keepAliveDelay;
+    private readonly long _keepAliveTimeout;
+    private ITimer? _keepAlive;
+    private long _lastReceived = Environment.TickCount64;
+    private long _pingSentAt;
 
-    private Http2Connection(Socket socket, string authority)
+    private Http2Connection(Socket socket, string authority, KeepAlive keepAlive)
     {
         _socket = socket;
         _authority = authority;
         _onReceived = OnReceived;
+        _keepAliveDelay = (long)keepAlive.Delay.TotalMilliseconds;
+        _keepAliveTimeout = (long)keepAlive.Timeout.TotalMilliseconds;
     }
+
+    /// <summary>When to ping a quiet connection, and how long its answer may take.</summary>
+    public readonly record struct KeepAlive(TimeSpan Delay, TimeSpan Timeout);
 
     /// <summary>The host and port requests name.</summary>
     public string Authority => _authority;
@@ -100,15 +112,18 @@ internal sealed class Http2Connection
     }
 
     /// <summary>Connects, sends the preface and this side's settings, and starts reading.</summary>
-    public static async Task<Http2Connection> ConnectAsync(string host, int port, CancellationToken cancellationToken)
+    public static async Task<Http2Connection> ConnectAsync(string host, int port, KeepAlive keepAlive, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
             await socket.ConnectAsync(new DnsEndPoint(host, port), cancellationToken).ConfigureAwait(false);
-            var connection = new Http2Connection(socket, host.Contains(':') ? $"[{host}]:{port}" : $"{host}:{port}");
+            var connection = new Http2Connection(socket, host.Contains(':') ? $"[{host}]:{port}" : $"{host}:{port}", keepAlive);
             await connection.SendAsync(Preface()).ConfigureAwait(false);
             connection.Receive();
+            var check = Math.Min(keepAlive.Delay.Ticks, keepAlive.Timeout.Ticks) / 2;
+            connection._keepAlive = TimeProvider.System.CreateTimer(
+                static state => ((Http2Connection)state!).CheckAlive(), connection, TimeSpan.FromTicks(check), TimeSpan.FromTicks(check));
             return connection;
         }
         catch
@@ -316,6 +331,7 @@ internal sealed class Http2Connection
         {
             throw new IOException("The server closed the connection.");
         }
+        Volatile.Write(ref _lastReceived, Environment.TickCount64);
         _filled += received;
         var offset = 0;
         while (_filled - offset >= Http2Protocol.FrameHeaderLength)
@@ -592,6 +608,7 @@ internal sealed class Http2Connection
         }
         if (header.Has(Http2Protocol.Ack))
         {
+            Volatile.Write(ref _pingSentAt, 0);
             return;
         }
         var pong = new byte[Http2Protocol.FrameHeaderLength + 8];
@@ -662,6 +679,32 @@ internal sealed class Http2Connection
             }
         }
         WakeWindowWaiters();
+    }
+
+    /// <summary>The keep-alive timer's tick: pings a quiet connection, fails one whose ping went unanswered.</summary>
+    private void CheckAlive()
+    {
+        if (_failure is not null)
+        {
+            return;
+        }
+        var now = Environment.TickCount64;
+        var pingSentAt = Volatile.Read(ref _pingSentAt);
+        if (pingSentAt != 0)
+        {
+            if (now - pingSentAt > _keepAliveTimeout)
+            {
+                Abort(null, $"The connection to {_authority} was lost: the server did not answer a keep-alive ping within {_keepAliveTimeout / 1000.0:0.#} s.");
+            }
+            return;
+        }
+        if (HasStreams && now - Volatile.Read(ref _lastReceived) >= _keepAliveDelay)
+        {
+            Volatile.Write(ref _pingSentAt, now);
+            var ping = new byte[Http2Protocol.FrameHeaderLength + 8];
+            Http2Protocol.WriteFrameHeader(ping, 8, FrameType.Ping, 0, 0);
+            SendControl(ping);
+        }
     }
 
     private void MarkReady(Http2Stream stream)
@@ -832,6 +875,7 @@ internal sealed class Http2Connection
             // Already gone.
         }
         _socket.Dispose();
+        _keepAlive?.Dispose();
         Http2Stream[] streams;
         lock (_streams)
         {

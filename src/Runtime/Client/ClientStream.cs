@@ -3,6 +3,7 @@ using Grpc.Core;
 using SourceGenDO.Pooling;
 using SourceGenDO.Serialization;
 using SourceGenDO.Transport;
+using SourceGenDO.Transport.Http2;
 using SourceGenDO.Wire;
 
 namespace SourceGenDO;
@@ -23,15 +24,15 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     private readonly AsyncDuplexStreamingCall<OutgoingClientFrame, IncomingServerFrame> _call;
     private readonly FrameWriter<ClientEntry, OutgoingClientFrame> _writer;
     private readonly OutgoingClientFrame _frame = new(new WireWriter(4096));
-    // Guarded by locking it: a plain dictionary allocates nothing per call, and the reader takes the
-    // lock once per frame.
-    private readonly Dictionary<ulong, IPendingCall> _pending = [];
+    private readonly PendingCalls _pending = new();
     private readonly ConcurrentDictionary<uint, StubChannel> _channels = new();
     private readonly CancellationTokenSource _cancellation = new();
     // The pending calls a frame answers; only the reading loop uses it.
     private IPendingCall?[] _answered = new IPendingCall?[64];
     private readonly Action _continueReading;
-    private Task<bool>? _nextFrame;
+    // The HTTP/2 transport's reader, whose reads wait without allocating; null on grpc-dotnet's.
+    private readonly IValueTaskStreamReader? _valueReader;
+    private ValueTask<bool> _nextFrame;
     private long _nextCallId;
     private int _nextChannel;
     private int _frameBytes;
@@ -42,6 +43,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     {
         _writer = new FrameWriter<ClientEntry, OutgoingClientFrame>(this);
         _call = invoker.AsyncDuplexStreamingCall(FrameCodec.ClientConnect, null, new CallOptions(cancellationToken: _cancellation.Token));
+        _valueReader = _call.ResponseStream as IValueTaskStreamReader;
         _continueReading = ContinueReading;
         ThreadPool.UnsafeQueueUserWorkItem(static stream => stream.StartReading(), this, preferLocal: false);
     }
@@ -68,10 +70,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         var callId = (ulong)Interlocked.Increment(ref _nextCallId);
         pending.CallId = callId;
         var alone = Interlocked.Increment(ref _inFlight) == 1;
-        lock (_pending)
-        {
-            _pending[callId] = pending;
-        }
+        _pending.Add(callId, pending);
         // A failure that raced with us may have drained the map before the call was in it.
         if (_failure is { } failure)
         {
@@ -129,12 +128,9 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
 
     private bool TryTake(ulong callId, out IPendingCall pending)
     {
-        lock (_pending)
+        if (!_pending.TryTake(callId, out pending))
         {
-            if (!_pending.Remove(callId, out pending!))
-            {
-                return false;
-            }
+            return false;
         }
         Interlocked.Decrement(ref _inFlight);
         return true;
@@ -142,25 +138,14 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
 
     private List<IPendingCall> TakeWhere(Func<IPendingCall, bool> predicate)
     {
-        var taken = new List<IPendingCall>();
-        lock (_pending)
-        {
-            foreach (var (callId, pending) in _pending)
-            {
-                if (predicate(pending))
-                {
-                    taken.Add(pending);
-                    _pending.Remove(callId);
-                }
-            }
-        }
+        var taken = _pending.TakeWhere(predicate);
         Interlocked.Add(ref _inFlight, -taken.Count);
         return taken;
     }
 
     /// <summary>
-    /// Takes the pending calls a frame answers, under one lock, and completes all but the last outside it;
-    /// returns the last, which the reader completes once the next read is under way.
+    /// Takes the pending calls a frame answers and completes all but the last; returns the last, which the
+    /// reader completes once the next read is under way.
     /// </summary>
     private IPendingCall? CompleteAllButLast(List<IncomingResult> results)
     {
@@ -170,15 +155,12 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         }
         var taken = _answered;
         var count = 0;
-        lock (_pending)
+        for (var i = 0; i < results.Count; i++)
         {
-            for (var i = 0; i < results.Count; i++)
+            if (_pending.TryTake(results[i].CallId, out var pending))
             {
-                if (_pending.Remove(results[i].CallId, out var pending))
-                {
-                    taken[i] = pending;
-                    count++;
-                }
+                taken[i] = pending;
+                count++;
             }
         }
         Interlocked.Add(ref _inFlight, -count);
@@ -200,17 +182,17 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
 
     private void StartReading() => ReadFrames(NextFrame());
 
-    private void ContinueReading() => ReadFrames(_nextFrame!);
+    private void ContinueReading() => ReadFrames(_nextFrame);
 
-    private Task<bool> NextFrame()
+    private ValueTask<bool> NextFrame()
     {
         try
         {
-            return _call.ResponseStream.MoveNext(CancellationToken.None);
+            return _valueReader?.MoveNextValueAsync() ?? new ValueTask<bool>(_call.ResponseStream.MoveNext(CancellationToken.None));
         }
         catch (Exception e)
         {
-            return Task.FromException<bool>(e);
+            return ValueTask.FromException<bool>(e);
         }
     }
 
@@ -220,7 +202,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     /// but only once the next read waits with its own continuation: whatever the caller's code goes on
     /// to wait for is then read on another thread, so it cannot hold up the stream.
     /// </summary>
-    private void ReadFrames(Task<bool> next)
+    private void ReadFrames(ValueTask<bool> next)
     {
         try
         {
@@ -234,7 +216,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         }
     }
 
-    private void ReadFramesWhileAtHand(Task<bool> next)
+    private void ReadFramesWhileAtHand(ValueTask<bool> next)
     {
         while (true)
         {
@@ -281,7 +263,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         }
     }
 
-    private void WaitForFrame(Task<bool> next)
+    private void WaitForFrame(ValueTask<bool> next)
     {
         _nextFrame = next;
         next.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_continueReading);

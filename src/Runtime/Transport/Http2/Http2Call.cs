@@ -1,3 +1,4 @@
+using System.Threading.Tasks.Sources;
 using Grpc.Core;
 
 namespace SourceGenDO.Transport.Http2;
@@ -7,7 +8,8 @@ namespace SourceGenDO.Transport.Http2;
 /// status, as grpc-dotnet's call types expose them, so that the rest of the client does not know which
 /// transport carries it.
 /// </summary>
-internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStreamWriter<TRequest>, IAsyncStreamReader<TResponse>
+internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStreamWriter<TRequest>, IAsyncStreamReader<TResponse>,
+    IValueTaskStreamReader, IValueTaskSource<bool>
     where TRequest : class
     where TResponse : class
 {
@@ -26,6 +28,10 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
     private readonly Task _opened;
     private Http2Connection? _connection;
     private TaskCompletionSource<bool>? _waiter;
+    // The reusable awaitable of MoveNextValueAsync; set while such a read waits. Its continuation runs
+    // on the thread that completes it, as the waiter's does.
+    private ManualResetValueTaskSourceCore<bool> _valueWaiter;
+    private bool _valueWaiting;
     private TResponse? _current;
     private Status? _status;
     private Metadata _trailers = [];
@@ -102,6 +108,48 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
         await connection.WriteEndStreamAsync(this).ConfigureAwait(false);
     }
 
+    public ValueTask<bool> MoveNextValueAsync()
+    {
+        short version;
+        lock (_received)
+        {
+            if (_received.TryDequeue(out var message))
+            {
+                _current = message;
+                return new ValueTask<bool>(true);
+            }
+            if (_status is { } status)
+            {
+                return status.StatusCode == StatusCode.OK ? new ValueTask<bool>(false) : ValueTask.FromException<bool>(new RpcException(status, _trailers));
+            }
+            if (_waiter is not null || _valueWaiting)
+            {
+                throw new InvalidOperationException("A read is already in progress; gRPC streams allow one at a time.");
+            }
+            _valueWaiting = true;
+            version = _valueWaiter.Version;
+        }
+        return new ValueTask<bool>(this, version);
+    }
+
+    bool IValueTaskSource<bool>.GetResult(short token)
+    {
+        try
+        {
+            return _valueWaiter.GetResult(token);
+        }
+        finally
+        {
+            // One reader, one read at a time: the next read starts from a fresh state.
+            _valueWaiter.Reset();
+        }
+    }
+
+    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _valueWaiter.GetStatus(token);
+
+    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _valueWaiter.OnCompleted(continuation, state, token, flags);
+
     public Task<bool> MoveNext(CancellationToken cancellationToken)
     {
         TaskCompletionSource<bool> waiter;
@@ -116,7 +164,7 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
             {
                 return status.StatusCode == StatusCode.OK ? s_done : Task.FromException<bool>(new RpcException(status, _trailers));
             }
-            if (_waiter is not null)
+            if (_waiter is not null || _valueWaiting)
             {
                 throw new InvalidOperationException("A read is already in progress; gRPC streams allow one at a time.");
             }
@@ -144,11 +192,11 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
 
     public override void Signal()
     {
-        TaskCompletionSource<bool> waiter;
+        TaskCompletionSource<bool>? waiter;
         bool more;
         lock (_received)
         {
-            if (_waiter is null)
+            if (_waiter is null && !_valueWaiting)
             {
                 return;
             }
@@ -167,14 +215,27 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
             }
             waiter = _waiter;
             _waiter = null;
+            _valueWaiting = false;
         }
-        if (more || _status!.Value.StatusCode == StatusCode.OK)
+        var failure = more || _status!.Value.StatusCode == StatusCode.OK ? null : new RpcException(_status.Value, _trailers);
+        if (waiter is null)
+        {
+            if (failure is null)
+            {
+                _valueWaiter.SetResult(more);
+            }
+            else
+            {
+                _valueWaiter.SetException(failure);
+            }
+        }
+        else if (failure is null)
         {
             waiter.TrySetResult(more);
         }
         else
         {
-            waiter.TrySetException(new RpcException(_status.Value, _trailers));
+            waiter.TrySetException(failure);
         }
     }
 

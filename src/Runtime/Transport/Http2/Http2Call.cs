@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Tasks.Sources;
 using Grpc.Core;
 
@@ -19,8 +20,10 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
     private readonly Method<TRequest, TResponse> _method;
     private readonly MessageBuffer _outgoing = new();
     private readonly MessagePayload _incoming = new();
-    // Guards the received messages, the waiting reader, the status and the current message.
-    private readonly Queue<TResponse> _received = new();
+    // Messages go in from the reading loop and out to the one reader without a lock; the lock guards only
+    // the hand-over to a waiting reader and the status.
+    private readonly ConcurrentQueue<TResponse> _received = new();
+    private readonly object _gate = new();
     private readonly TaskCompletionSource<Metadata> _responseHeaders = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenRegistration _cancelled;
     private readonly CancellationTokenSource? _deadline;
@@ -32,6 +35,8 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
     // on the thread that completes it, as the waiter's does.
     private ManualResetValueTaskSourceCore<bool> _valueWaiter;
     private bool _valueWaiting;
+    // 1 while a read waits (either kind); read by the reading loop without the lock.
+    private int _waiting;
     private TResponse? _current;
     private Status? _status;
     private Metadata _trailers = [];
@@ -110,24 +115,24 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
 
     public ValueTask<bool> MoveNextValueAsync()
     {
-        short version;
-        lock (_received)
+        if (_received.TryDequeue(out var ready))
         {
-            if (_received.TryDequeue(out var message))
+            _current = ready;
+            return new ValueTask<bool>(true);
+        }
+        short version;
+        lock (_gate)
+        {
+            if (TryEndRead(out var more, out var failure))
             {
-                _current = message;
-                return new ValueTask<bool>(true);
-            }
-            if (_status is { } status)
-            {
-                return status.StatusCode == StatusCode.OK ? new ValueTask<bool>(false) : ValueTask.FromException<bool>(new RpcException(status, _trailers));
-            }
-            if (_waiter is not null || _valueWaiting)
-            {
-                throw new InvalidOperationException("A read is already in progress; gRPC streams allow one at a time.");
+                return failure is null ? new ValueTask<bool>(more) : ValueTask.FromException<bool>(failure);
             }
             _valueWaiting = true;
             version = _valueWaiter.Version;
+            if (TryCancelWait())
+            {
+                return new ValueTask<bool>(true);
+            }
         }
         return new ValueTask<bool>(this, version);
     }
@@ -152,27 +157,73 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
 
     public Task<bool> MoveNext(CancellationToken cancellationToken)
     {
-        TaskCompletionSource<bool> waiter;
-        lock (_received)
+        if (_received.TryDequeue(out var ready))
         {
-            if (_received.TryDequeue(out var message))
+            _current = ready;
+            return s_more;
+        }
+        TaskCompletionSource<bool> waiter;
+        lock (_gate)
+        {
+            if (TryEndRead(out var more, out var failure))
             {
-                _current = message;
-                return s_more;
-            }
-            if (_status is { } status)
-            {
-                return status.StatusCode == StatusCode.OK ? s_done : Task.FromException<bool>(new RpcException(status, _trailers));
-            }
-            if (_waiter is not null || _valueWaiting)
-            {
-                throw new InvalidOperationException("A read is already in progress; gRPC streams allow one at a time.");
+                return failure is not null ? Task.FromException<bool>(failure) : more ? s_more : s_done;
             }
             // Completed on the reading loop's thread, which runs the reader's continuation there. Kept in a
             // local: once the lock is released, the reading loop may take the waiter at any moment.
             _waiter = waiter = new TaskCompletionSource<bool>();
+            if (TryCancelWait())
+            {
+                return s_more;
+            }
         }
         return cancellationToken.CanBeCanceled ? ReadCancellableAsync(waiter.Task, cancellationToken) : waiter.Task;
+    }
+
+    /// <summary>
+    /// Under the lock, before a read waits: finishes it at once when a message or the end is at hand, and
+    /// refuses a second read. Otherwise the caller sets up its waiter and calls <see cref="TryCancelWait"/>.
+    /// </summary>
+    private bool TryEndRead(out bool more, out RpcException? failure)
+    {
+        failure = null;
+        if (_waiter is not null || _valueWaiting)
+        {
+            throw new InvalidOperationException("A read is already in progress; gRPC streams allow one at a time.");
+        }
+        if (_received.TryDequeue(out var message))
+        {
+            _current = message;
+            more = true;
+            return true;
+        }
+        more = false;
+        if (_status is { } status)
+        {
+            failure = status.StatusCode == StatusCode.OK ? null : new RpcException(status, _trailers);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Under the lock: announces the waiting read, then looks at the queue once more. A message queued after
+    /// the first look but before the announcement would otherwise find nobody waiting while the reader
+    /// found nothing queued. True when that message was taken here, and the read does not wait after all.
+    /// </summary>
+    private bool TryCancelWait()
+    {
+        // A full fence: the look below must not happen before the announcement is visible.
+        Interlocked.Exchange(ref _waiting, 1);
+        if (!_received.TryDequeue(out var message))
+        {
+            return false;
+        }
+        _current = message;
+        _waiting = 0;
+        _waiter = null;
+        _valueWaiting = false;
+        return true;
     }
 
     private async Task<bool> ReadCancellableAsync(Task<bool> read, CancellationToken cancellationToken)
@@ -192,11 +243,17 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
 
     public override void Signal()
     {
+        // The reading loop queued its messages before this look (a full fence in the queue): a reader that
+        // announces itself later looks at the queue again itself.
+        if (Volatile.Read(ref _waiting) == 0)
+        {
+            return;
+        }
         TaskCompletionSource<bool>? waiter;
         bool more;
-        lock (_received)
+        lock (_gate)
         {
-            if (_waiter is null && !_valueWaiting)
+            if (_waiting == 0)
             {
                 return;
             }
@@ -216,6 +273,7 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
             waiter = _waiter;
             _waiter = null;
             _valueWaiting = false;
+            _waiting = 0;
         }
         var failure = more || _status!.Value.StatusCode == StatusCode.OK ? null : new RpcException(_status.Value, _trailers);
         if (waiter is null)
@@ -241,7 +299,7 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
 
     public override void Finish(Status status, Metadata trailers)
     {
-        lock (_received)
+        lock (_gate)
         {
             if (_status is not null)
             {
@@ -272,10 +330,7 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
         {
             throw new RpcException(new Status(StatusCode.Internal, $"A response message could not be read: {e.Message}", e));
         }
-        lock (_received)
-        {
-            _received.Enqueue(message);
-        }
+        _received.Enqueue(message);
     }
 
     protected override void OnResponseHeaders(Metadata headers) => _responseHeaders.TrySetResult(headers);

@@ -52,6 +52,18 @@ public sealed class HPackDecoderTests
             Decode(decoder, "8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf"));
     }
 
+    [Fact]
+    public void ATableSizeUpdateEvictsOnlyWhatNoLongerFits()
+    {
+        var decoder = new HPackDecoder();
+        // Two literals added to the table: custom-key (54 bytes with overhead), then grpc-a: b (39 bytes).
+        Decode(decoder, "400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572");
+        Decode(decoder, "4006 6772 7063 2d61 0162");
+        // Shrinking to 50 bytes keeps the newest entry (index 62) and drops the older one.
+        Assert.Equal([new("grpc-a", "b")], Decode(decoder, "3f13 be"));
+        Assert.Throws<Http2ProtocolException>(() => Decode(decoder, "bf"));
+    }
+
     [Theory]
     [InlineData("82 bf", "not in the table")]
     [InlineData("40 8c f1e3", "longer than its block")]

@@ -68,7 +68,7 @@ internal sealed class HPackDecoder
                     throw Malformed($"The server set the header table size to {size}, above the {_maxAllowedTableSize} allowed.");
                 }
                 _maxTableSize = size;
-                Evict(0);
+                Evict(size);
             }
             else
             {

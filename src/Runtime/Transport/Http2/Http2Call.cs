@@ -46,19 +46,25 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
     public Http2Call(Http2CallInvoker invoker, Method<TRequest, TResponse> method, CallOptions options)
     {
         _method = method;
+        // The caller's token first: a deadline already past finishes the call at once, and Finish must
+        // then find this registration to remove.
+        if (options.CancellationToken.CanBeCanceled)
+        {
+            _cancelled = options.CancellationToken.UnsafeRegister(
+                static call => ((Http2Call<TRequest, TResponse>)call!).Cancel(new Status(StatusCode.Cancelled, "The call was cancelled.")), this);
+        }
         TimeSpan? timeout = null;
         if (options.Deadline is { } deadline && deadline != DateTime.MaxValue)
         {
             var remaining = deadline.ToUniversalTime() - DateTime.UtcNow;
             timeout = remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero;
-            _deadline = new CancellationTokenSource(timeout.Value);
-            _deadlineExpired = _deadline.Token.UnsafeRegister(
-                static call => ((Http2Call<TRequest, TResponse>)call!).Cancel(new Status(StatusCode.DeadlineExceeded, "The call's deadline passed.")), this);
-        }
-        if (options.CancellationToken.CanBeCanceled)
-        {
-            _cancelled = options.CancellationToken.UnsafeRegister(
-                static call => ((Http2Call<TRequest, TResponse>)call!).Cancel(new Status(StatusCode.Cancelled, "The call was cancelled.")), this);
+            // A timer cannot wait longer than about 24 days; such a deadline is as good as none.
+            if (timeout.Value < TimeSpan.FromMilliseconds(int.MaxValue - 1))
+            {
+                _deadline = new CancellationTokenSource(timeout.Value);
+                _deadlineExpired = _deadline.Token.UnsafeRegister(
+                    static call => ((Http2Call<TRequest, TResponse>)call!).Cancel(new Status(StatusCode.DeadlineExceeded, "The call's deadline passed.")), this);
+            }
         }
         _opened = OpenAsync(invoker, options, timeout);
     }
@@ -310,10 +316,11 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
             _finished = true;
         }
         _responseHeaders.TrySetResult([]);
-        _cancelled.Dispose();
-        _deadlineExpired.Dispose();
+        // Unregister, not Dispose: Dispose waits for a callback that is running, and Finish may run on the
+        // reading loop while a deadline's callback runs elsewhere.
+        _cancelled.Unregister();
+        _deadlineExpired.Unregister();
         _deadline?.Dispose();
-        ReleaseReceiveBuffer();
     }
 
     /// <summary>Ends the call from this side: resets the stream unless it has finished.</summary>
@@ -363,6 +370,13 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
         catch (OperationCanceledException e)
         {
             var status = new Status(StatusCode.Cancelled, "The call was cancelled before it started.", e);
+            Finish(status, []);
+            Signal();
+            throw new RpcException(status);
+        }
+        catch (Exception e)
+        {
+            var status = new Status(StatusCode.Internal, $"The call could not start: {e.Message}", e);
             Finish(status, []);
             Signal();
             throw new RpcException(status);

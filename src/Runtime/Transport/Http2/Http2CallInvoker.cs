@@ -46,8 +46,13 @@ internal sealed class Http2CallInvoker : CallInvoker, IDisposable
             }
             if (_current is null || _current.IsFaulted || _current.IsCanceled || (_current.IsCompletedSuccessfully && !_current.Result.CanOpenStream))
             {
-                // Connections that take no new streams stay listed (for Dispose) until their streams end.
-                _connections.RemoveAll(static connection => !connection.HasStreams && !connection.CanOpenStream);
+                // Connections that take no new streams stay listed (for Dispose) until their streams end;
+                // then they are closed.
+                foreach (var done in _connections.Where(static connection => !connection.HasStreams && !connection.CanOpenStream).ToList())
+                {
+                    _connections.Remove(done);
+                    done.Close("The connection took no more streams and had none open.");
+                }
                 _current = ConnectAsync();
             }
             current = _current;

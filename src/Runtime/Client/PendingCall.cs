@@ -37,7 +37,7 @@ internal interface IPendingCall
 /// cancellation registration is disposed before completing (disposing waits for a running callback),
 /// so a recycled instance never hears of an old token either.
 /// </remarks>
-internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValueTaskSource
+internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValueTaskSource, IThreadPoolWorkItem
 {
     // Continuations go to the thread pool unless the reader asks otherwise (Complete), which it does only
     // once its next read waits on its own.
@@ -49,6 +49,8 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
     private CancellationTokenRegistration _cancellation;
     // The completing side and the caller; the last to let go recycles the instance.
     private int _owners;
+    // A decoded result waiting for this instance's own turn on the thread pool (see Complete).
+    private T _value = default!;
 
     private PendingCall()
     {
@@ -103,6 +105,23 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
             return;
         }
         _channel.OnCallFinished();
+        if (runContinuationInline)
+        {
+            _core.SetResult(value);
+            LetGo();
+            return;
+        }
+        // The instance queues itself and completes on its turn, running the continuation there: the core
+        // would otherwise queue the continuation in a work item allocated per call.
+        _value = value;
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        var value = _value;
+        _value = default!;
+        _core.RunContinuationsAsynchronously = false;
         _core.SetResult(value);
         LetGo();
     }

@@ -116,10 +116,7 @@ public sealed class Http2ConnectionTests
         public async Task SendAsync(FrameType type, byte flags, int streamId, byte[] payload)
         {
             await Accepted.WaitAsync(TimeSpan.FromSeconds(5));
-            var frame = new byte[Http2Protocol.FrameHeaderLength + payload.Length];
-            Http2Protocol.WriteFrameHeader(frame, payload.Length, type, flags, streamId);
-            payload.CopyTo(frame, Http2Protocol.FrameHeaderLength);
-            await _socket.SendAsync(frame);
+            await _socket.SendAsync(Http2Protocol.Frame(type, flags, streamId, payload));
         }
 
         public async Task<Frame> ReadUntilAsync(Func<Frame, bool> wanted)

@@ -145,7 +145,8 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
 
     /// <summary>
     /// Takes the pending calls a frame answers and completes all but the last; returns the last, which the
-    /// reader completes once the next read is under way.
+    /// reader completes once the next read is under way. All are taken before any completes, so the
+    /// in-flight count drops once per frame, before a caller, continuing, sends its next call.
     /// </summary>
     private IPendingCall? CompleteAllButLast(List<IncomingResult> results)
     {

@@ -34,12 +34,17 @@ public abstract class DurableObjectStub : IAsyncDisposable, IDisposable
     /// <summary>Sends a call whose method returns no value; generated code calls this for <see cref="Task"/> methods.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected Task InvokeAsync(string method, WireWriter arguments, CancellationToken cancellationToken = default) =>
-        AsTask(_channel.InvokeWithoutResult(method, arguments, cancellationToken));
+        _channel.InvokeWithoutResult(method, arguments, cancellationToken).AsTask();
 
     /// <summary>Sends a call and decodes its result with <paramref name="readResult"/>; generated code calls this for <see cref="Task{TResult}"/> methods.</summary>
+    /// <remarks>
+    /// The call's one allocation is the task: <c>AsTask</c> over the pooled call state makes one that
+    /// completes when the call does (about 90 bytes; an async method awaiting it would box its state
+    /// machine, about 136). A call that failed before it was sent is already a task.
+    /// </remarks>
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected Task<T> InvokeAsync<T>(string method, WireWriter arguments, ResultReader<T> readResult, CancellationToken cancellationToken = default) =>
-        AsTask(_channel.Invoke(method, arguments, readResult, cancellationToken));
+        _channel.Invoke(method, arguments, readResult, cancellationToken).AsTask();
 
     /// <summary>
     /// Sends a call whose method returns no value; generated code calls this for <see cref="ValueTask"/>
@@ -62,12 +67,4 @@ public abstract class DurableObjectStub : IAsyncDisposable, IDisposable
 
     /// <summary>Closes the stub's channel without waiting; see <see cref="DisposeAsync"/>.</summary>
     public void Dispose() => _ = _channel.DisposeAsync();
-
-    // The one allocation of a Task-returning call is the task itself. For a call in flight, AsTask makes a
-    // task that completes from the pooled call state when it completes (about 90 bytes); an async method
-    // awaiting the same ValueTask allocated its state machine's box instead (about 136 bytes). A call that
-    // failed before it was sent is already a task.
-    private static Task<T> AsTask<T>(ValueTask<T> call) => call.AsTask();
-
-    private static Task AsTask(ValueTask call) => call.AsTask();
 }

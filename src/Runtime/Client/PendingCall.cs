@@ -39,8 +39,9 @@ internal interface IPendingCall
 /// </remarks>
 internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValueTaskSource, IThreadPoolWorkItem
 {
-    // Continuations go to the thread pool unless the reader asks otherwise (Complete), which it does only
-    // once its next read waits on its own.
+    // A failure of the stream or a cancellation (Fail, CancelIfPending) may come on any thread: the core
+    // sends its continuation to the thread pool. A result runs it itself (Complete): on the reader's
+    // thread once its next read waits on its own, otherwise on this instance's own thread-pool turn.
     private ManualResetValueTaskSourceCore<T> _core = new() { RunContinuationsAsynchronously = true };
     private StubChannel _channel = null!;
     private ClientStream _stream = null!;
@@ -49,8 +50,9 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
     private CancellationTokenRegistration _cancellation;
     // The completing side and the caller; the last to let go recycles the instance.
     private int _owners;
-    // A decoded result waiting for this instance's own turn on the thread pool (see Complete).
+    // A decoded result, or its failure, waiting for this instance's own turn on the thread pool (see Complete).
     private T _value = default!;
+    private Exception? _failure;
 
     private PendingCall()
     {
@@ -86,44 +88,56 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
     public void Complete(IncomingResult result, bool runContinuationInline)
     {
         _cancellation.Dispose();
-        // A captured context (an object's scheduler, a UI) is posted to either way.
-        _core.RunContinuationsAsynchronously = !runContinuationInline;
-        if (result.Error is { } error)
-        {
-            SetException(RemoteErrors.ToException(error, _channel.Id));
-            return;
-        }
-        T value;
-        try
-        {
-            var reader = new WireReader(result.Value.Span);
-            value = _readResult is null ? default! : _readResult(ref reader);
-        }
-        catch (WireFormatException e)
-        {
-            SetException(RemoteErrors.MalformedResult(_method, e, _channel.Id));
-            return;
-        }
         _channel.OnCallFinished();
+        _value = Decode(result, out _failure);
         if (runContinuationInline)
         {
-            _core.SetResult(value);
-            LetGo();
+            ((IThreadPoolWorkItem)this).Execute();
             return;
         }
         // The instance queues itself and completes on its turn, running the continuation there: the core
         // would otherwise queue the continuation in a work item allocated per call.
-        _value = value;
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
     }
 
+    /// <summary>Completes the call with the decoded result, running a context-free continuation on this thread.</summary>
     void IThreadPoolWorkItem.Execute()
     {
         var value = _value;
+        var failure = _failure;
         _value = default!;
+        _failure = null;
+        // A captured context (an object's scheduler, a UI) is posted to either way.
         _core.RunContinuationsAsynchronously = false;
-        _core.SetResult(value);
+        if (failure is null)
+        {
+            _core.SetResult(value);
+        }
+        else
+        {
+            _core.SetException(failure);
+        }
         LetGo();
+    }
+
+    private T Decode(IncomingResult result, out Exception? failure)
+    {
+        failure = null;
+        if (result.Error is { } error)
+        {
+            failure = RemoteErrors.ToException(error, _channel.Id);
+            return default!;
+        }
+        try
+        {
+            var reader = new WireReader(result.Value.Span);
+            return _readResult is null ? default! : _readResult(ref reader);
+        }
+        catch (WireFormatException e)
+        {
+            failure = RemoteErrors.MalformedResult(_method, e, _channel.Id);
+            return default!;
+        }
     }
 
     public void Fail(Exception exception)

@@ -113,8 +113,10 @@ internal sealed class IncomingCall
         _call = default;
         _cancellation = default;
         ObjectCache<IncomingCall>.Return(this);
-        stream.Complete(call.CallId, call.Cancellable, value, error);
+        // The event ends before its answer leaves: a caller holding the result finds the event counted out
+        // (and the idle time stamped) already.
         activation.Exit();
+        stream.Complete(call.CallId, call.Cancellable, value, error);
     }
 
     private static Error ErrorFor(Exception exception, string method) => exception switch

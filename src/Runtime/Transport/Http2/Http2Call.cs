@@ -14,9 +14,6 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
     where TRequest : class
     where TResponse : class
 {
-    private static readonly Task<bool> s_more = Task.FromResult(true);
-    private static readonly Task<bool> s_done = Task.FromResult(false);
-
     private readonly Method<TRequest, TResponse> _method;
     private readonly MessageBuffer _outgoing = new();
     private readonly MessagePayload _incoming = new();
@@ -30,12 +27,10 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
     private readonly CancellationTokenRegistration _deadlineExpired;
     private readonly Task _opened;
     private Http2Connection? _connection;
-    private TaskCompletionSource<bool>? _waiter;
-    // The reusable awaitable of MoveNextValueAsync; set while such a read waits. Its continuation runs
-    // on the thread that completes it, as the waiter's does.
+    // The reusable awaitable of a read that waits; its continuation runs on the thread that completes it
+    // (the reading loop, once its next receive is under way).
     private ManualResetValueTaskSourceCore<bool> _valueWaiter;
-    private bool _valueWaiting;
-    // 1 while a read waits (either kind); read by the reading loop without the lock.
+    // 1 while a read waits; read by the reading loop without the lock.
     private int _waiting;
     private TResponse? _current;
     private Status? _status;
@@ -129,14 +124,28 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
         short version;
         lock (_gate)
         {
-            if (TryEndRead(out var more, out var failure))
+            if (_waiting != 0)
             {
-                return failure is null ? new ValueTask<bool>(more) : ValueTask.FromException<bool>(failure);
+                throw new InvalidOperationException("A read is already in progress; gRPC streams allow one at a time.");
             }
-            _valueWaiting = true;
-            version = _valueWaiter.Version;
-            if (TryCancelWait())
+            if (_received.TryDequeue(out var message))
             {
+                _current = message;
+                return new ValueTask<bool>(true);
+            }
+            if (_status is { } status)
+            {
+                return status.StatusCode == StatusCode.OK ? new ValueTask<bool>(false) : ValueTask.FromException<bool>(new RpcException(status, _trailers));
+            }
+            version = _valueWaiter.Version;
+            // A full fence: the look at the queue below must not happen before the announcement is
+            // visible. A message queued after the first look but before the announcement would otherwise
+            // find nobody waiting while the reader found nothing queued.
+            Interlocked.Exchange(ref _waiting, 1);
+            if (_received.TryDequeue(out message))
+            {
+                _current = message;
+                _waiting = 0;
                 return new ValueTask<bool>(true);
             }
         }
@@ -161,75 +170,11 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
     void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _valueWaiter.OnCompleted(continuation, state, token, flags);
 
+    /// <summary>The same read as <see cref="MoveNextValueAsync"/>, as a task (allocated only when it waits).</summary>
     public Task<bool> MoveNext(CancellationToken cancellationToken)
     {
-        if (_received.TryDequeue(out var ready))
-        {
-            _current = ready;
-            return s_more;
-        }
-        TaskCompletionSource<bool> waiter;
-        lock (_gate)
-        {
-            if (TryEndRead(out var more, out var failure))
-            {
-                return failure is not null ? Task.FromException<bool>(failure) : more ? s_more : s_done;
-            }
-            // Completed on the reading loop's thread, which runs the reader's continuation there. Kept in a
-            // local: once the lock is released, the reading loop may take the waiter at any moment.
-            _waiter = waiter = new TaskCompletionSource<bool>();
-            if (TryCancelWait())
-            {
-                return s_more;
-            }
-        }
-        return cancellationToken.CanBeCanceled ? ReadCancellableAsync(waiter.Task, cancellationToken) : waiter.Task;
-    }
-
-    /// <summary>
-    /// Under the lock, before a read waits: finishes it at once when a message or the end is at hand, and
-    /// refuses a second read. Otherwise the caller sets up its waiter and calls <see cref="TryCancelWait"/>.
-    /// </summary>
-    private bool TryEndRead(out bool more, out RpcException? failure)
-    {
-        failure = null;
-        if (_waiter is not null || _valueWaiting)
-        {
-            throw new InvalidOperationException("A read is already in progress; gRPC streams allow one at a time.");
-        }
-        if (_received.TryDequeue(out var message))
-        {
-            _current = message;
-            more = true;
-            return true;
-        }
-        more = false;
-        if (_status is { } status)
-        {
-            failure = status.StatusCode == StatusCode.OK ? null : new RpcException(status, _trailers);
-            return true;
-        }
-        return false;
-    }
-
-    /// <summary>
-    /// Under the lock: announces the waiting read, then looks at the queue once more. A message queued after
-    /// the first look but before the announcement would otherwise find nobody waiting while the reader
-    /// found nothing queued. True when that message was taken here, and the read does not wait after all.
-    /// </summary>
-    private bool TryCancelWait()
-    {
-        // A full fence: the look below must not happen before the announcement is visible.
-        Interlocked.Exchange(ref _waiting, 1);
-        if (!_received.TryDequeue(out var message))
-        {
-            return false;
-        }
-        _current = message;
-        _waiting = 0;
-        _waiter = null;
-        _valueWaiting = false;
-        return true;
+        var read = MoveNextValueAsync().AsTask();
+        return cancellationToken.CanBeCanceled && !read.IsCompleted ? ReadCancellableAsync(read, cancellationToken) : read;
     }
 
     private async Task<bool> ReadCancellableAsync(Task<bool> read, CancellationToken cancellationToken)
@@ -255,7 +200,6 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
         {
             return;
         }
-        TaskCompletionSource<bool>? waiter;
         bool more;
         lock (_gate)
         {
@@ -276,30 +220,15 @@ internal sealed class Http2Call<TRequest, TResponse> : Http2Stream, IClientStrea
             {
                 return;
             }
-            waiter = _waiter;
-            _waiter = null;
-            _valueWaiting = false;
             _waiting = 0;
         }
-        var failure = more || _status!.Value.StatusCode == StatusCode.OK ? null : new RpcException(_status.Value, _trailers);
-        if (waiter is null)
+        if (more || _status!.Value.StatusCode == StatusCode.OK)
         {
-            if (failure is null)
-            {
-                _valueWaiter.SetResult(more);
-            }
-            else
-            {
-                _valueWaiter.SetException(failure);
-            }
-        }
-        else if (failure is null)
-        {
-            waiter.TrySetResult(more);
+            _valueWaiter.SetResult(more);
         }
         else
         {
-            waiter.TrySetException(failure);
+            _valueWaiter.SetException(new RpcException(_status.Value, _trailers));
         }
     }
 

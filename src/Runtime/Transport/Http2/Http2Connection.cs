@@ -82,9 +82,6 @@ internal sealed class Http2Connection
     /// <summary>When to ping a quiet connection, and how long its answer may take.</summary>
     public readonly record struct KeepAlive(TimeSpan Delay, TimeSpan Timeout);
 
-    /// <summary>The host and port requests name.</summary>
-    public string Authority => _authority;
-
     /// <summary>True while the connection can take another stream.</summary>
     public bool CanOpenStream
     {
@@ -231,9 +228,7 @@ internal sealed class Http2Connection
     /// <summary>Ends the request side of <paramref name="stream"/> with an empty DATA frame.</summary>
     public ValueTask WriteEndStreamAsync(Http2Stream stream)
     {
-        var frame = new byte[Http2Protocol.FrameHeaderLength];
-        Http2Protocol.WriteFrameHeader(frame, 0, FrameType.Data, Http2Protocol.EndStream, stream.Id);
-        return SendAsync(frame);
+        return SendAsync(Http2Protocol.Frame(FrameType.Data, Http2Protocol.EndStream, stream.Id, []));
     }
 
     /// <summary>Forgets <paramref name="stream"/> and tells the server to stop it, without waiting.</summary>
@@ -630,9 +625,7 @@ internal sealed class Http2Connection
                     break;
             }
         }
-        var ack = new byte[Http2Protocol.FrameHeaderLength];
-        Http2Protocol.WriteFrameHeader(ack, 0, FrameType.Settings, Http2Protocol.Ack, 0);
-        SendControl(ack);
+        SendControl(Http2Protocol.Frame(FrameType.Settings, Http2Protocol.Ack, 0, []));
     }
 
     private void ReceivePing(FrameHeader header, ReadOnlySpan<byte> payload)
@@ -646,10 +639,7 @@ internal sealed class Http2Connection
             Volatile.Write(ref _pingSentAt, 0);
             return;
         }
-        var pong = new byte[Http2Protocol.FrameHeaderLength + 8];
-        Http2Protocol.WriteFrameHeader(pong, 8, FrameType.Ping, Http2Protocol.Ack, 0);
-        payload.CopyTo(pong.AsSpan(Http2Protocol.FrameHeaderLength));
-        SendControl(pong);
+        SendControl(Http2Protocol.Frame(FrameType.Ping, Http2Protocol.Ack, 0, payload));
     }
 
     private void ReceiveGoAway(ReadOnlySpan<byte> payload)
@@ -744,9 +734,7 @@ internal sealed class Http2Connection
         if (HasStreams && now - Volatile.Read(ref _lastReceived) >= _keepAliveDelay)
         {
             Volatile.Write(ref _pingSentAt, now);
-            var ping = new byte[Http2Protocol.FrameHeaderLength + 8];
-            Http2Protocol.WriteFrameHeader(ping, 8, FrameType.Ping, 0, 0);
-            SendControl(ping);
+            SendControl(Http2Protocol.Frame(FrameType.Ping, 0, 0, stackalloc byte[8]));
         }
     }
 
@@ -878,18 +866,12 @@ internal sealed class Http2Connection
 
     private void SendWindowUpdate(int streamId, int increment)
     {
-        var frame = new byte[Http2Protocol.FrameHeaderLength + 4];
-        Http2Protocol.WriteFrameHeader(frame, 4, FrameType.WindowUpdate, 0, streamId);
-        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(Http2Protocol.FrameHeaderLength), increment);
-        SendControl(frame);
+        SendControl(Http2Protocol.Frame(FrameType.WindowUpdate, streamId, (uint)increment));
     }
 
     private void SendReset(int streamId, Http2ErrorCode code)
     {
-        var frame = new byte[Http2Protocol.FrameHeaderLength + 4];
-        Http2Protocol.WriteFrameHeader(frame, 4, FrameType.RstStream, 0, streamId);
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(Http2Protocol.FrameHeaderLength), (uint)code);
-        SendControl(frame);
+        SendControl(Http2Protocol.Frame(FrameType.RstStream, streamId, (uint)code));
     }
 
     /// <summary>Sends a small frame without waiting for it: the reading loop must never wait on the socket's writing side.</summary>

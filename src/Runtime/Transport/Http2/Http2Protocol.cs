@@ -50,7 +50,6 @@ internal static class Http2Protocol
     public const byte Padded = 0x8;
     public const byte PriorityFlag = 0x20;
 
-    public const ushort SettingsHeaderTableSize = 0x1;
     public const ushort SettingsEnablePush = 0x2;
     public const ushort SettingsMaxConcurrentStreams = 0x3;
     public const ushort SettingsInitialWindowSize = 0x4;
@@ -67,6 +66,23 @@ internal static class Http2Protocol
         destination[3] = (byte)type;
         destination[4] = flags;
         BinaryPrimitives.WriteInt32BigEndian(destination[5..], streamId & int.MaxValue);
+    }
+
+    /// <summary>A whole frame in a new array: for the few small frames that are not messages.</summary>
+    public static byte[] Frame(FrameType type, byte flags, int streamId, ReadOnlySpan<byte> payload)
+    {
+        var frame = new byte[FrameHeaderLength + payload.Length];
+        WriteFrameHeader(frame, payload.Length, type, flags, streamId);
+        payload.CopyTo(frame.AsSpan(FrameHeaderLength));
+        return frame;
+    }
+
+    /// <summary>A frame whose payload is one 32-bit number (WINDOW_UPDATE, RST_STREAM).</summary>
+    public static byte[] Frame(FrameType type, int streamId, uint value)
+    {
+        Span<byte> payload = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(payload, value);
+        return Frame(type, 0, streamId, payload);
     }
 
     public static FrameHeader ReadFrameHeader(ReadOnlySpan<byte> source) => new(

@@ -79,15 +79,71 @@ public sealed class FrameWriterTests
     {
         var format = new ListFormat(max: 100);
         var writer = new FrameWriter<int, List<int>>(format);
-        writer.Hold();
+        var generation = writer.Hold();
         for (var i = 0; i < 10; i++)
         {
             writer.Enqueue(i);
         }
         Assert.Empty(format.Written);
-        writer.Release();
+        writer.Release(generation);
         await writer.WhenFinished();
         Assert.Equal([Enumerable.Range(0, 10).ToList()], format.Written);
+    }
+
+    [Fact]
+    public async Task AHoldOfManyWritesOnlyAtItsLastRelease()
+    {
+        var format = new ListFormat(max: 100);
+        var writer = new FrameWriter<int, List<int>>(format);
+        var generation = writer.Hold(3);
+        writer.Enqueue(1);
+        writer.Release(generation);
+        writer.Enqueue(2);
+        writer.Release(generation);
+        Assert.Empty(format.Written);
+        Assert.True(writer.IsHeld);
+        writer.Enqueue(3);
+        writer.Release(generation);
+        await writer.WhenFinished();
+        Assert.Equal([[1, 2, 3]], format.Written);
+    }
+
+    [Fact]
+    public async Task ReleasingAllEndsTheHoldsAndLateReleasesOfTheirGenerationCountForNothing()
+    {
+        var format = new ListFormat(max: 100);
+        var writer = new FrameWriter<int, List<int>>(format);
+        var stale = writer.Hold(2);
+        writer.Enqueue(1);
+        writer.ReleaseAll(writer.Holds);
+        await writer.WhenFinished();
+        Assert.Equal([[1]], format.Written);
+
+        // A hold of the new generation is not ended by the old one's releases.
+        var current = writer.Hold();
+        Assert.NotEqual(stale, current);
+        writer.Enqueue(2);
+        writer.Release(stale);
+        writer.Release(stale);
+        Assert.True(writer.IsHeld);
+        Assert.Single(format.Written);
+        writer.Release(current);
+        await writer.WhenFinished();
+        Assert.Equal([[1], [2]], format.Written);
+    }
+
+    [Fact]
+    public void ReleasingAllDoesNothingWhenTheHoldsMovedSinceTheyWereLookedAt()
+    {
+        var format = new ListFormat(max: 100);
+        var writer = new FrameWriter<int, List<int>>(format);
+        var generation = writer.Hold(2);
+        var seen = writer.Holds;
+        writer.Release(generation);
+        writer.Enqueue(1);
+        writer.ReleaseAll(seen);
+        Assert.True(writer.IsHeld);
+        Assert.Empty(format.Written);
     }
 
     [Fact]

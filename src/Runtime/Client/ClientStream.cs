@@ -14,12 +14,28 @@ namespace SourceGenDO;
 /// calls of all stubs into one frame; one reader loop completes the pending calls. When the stream
 /// fails, every pending call and every stub bound to it fails with one exception, for good.
 /// </summary>
+/// <remarks>
+/// The reader holds the writes once for every call a frame of results answers, and each of those
+/// callers' continuations releases its hold when it sends its next call or returns: the calls a frame
+/// of results brings about leave in one frame, not one frame each. Holds that stop moving for a whole
+/// check period (a caller blocked before its next call) are ended by <see cref="CheckHeldWrites"/>.
+/// </remarks>
 internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat
 {
     // Frames stay small enough to keep latency low while packing many small calls together.
     private const int FrameBytesTarget = 256 * 1024;
     private const int FrameCallsTarget = 1024;
     private const int CallOverheadBytes = 24;
+    // How often held writes are checked for holds that stopped moving (see CheckHeldWrites).
+    private const int HeldWritesCheckMilliseconds = 1;
+
+    // The stream whose hold on writes the continuation running on this thread owns, if any.
+    [ThreadStatic]
+    private static ClientStream? t_continuation;
+
+    // The generation of that hold.
+    [ThreadStatic]
+    private static int t_holdGeneration;
 
     private readonly AsyncDuplexStreamingCall<OutgoingClientFrame, IncomingServerFrame> _call;
     private readonly FrameWriter<ClientEntry, OutgoingClientFrame> _writer;
@@ -30,6 +46,9 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     // The pending calls a frame answers; only the reading loop uses it.
     private IPendingCall?[] _answered = new IPendingCall?[64];
     private readonly Action _continueReading;
+    private readonly Timer _heldWritesCheck;
+    private int _heldWritesCheckArmed;
+    private long _holdsAtCheck;
     // The HTTP/2 transport's reader, whose reads wait without allocating; null on grpc-dotnet's.
     private readonly IValueTaskStreamReader? _valueReader;
     private ValueTask<bool> _nextFrame;
@@ -45,6 +64,11 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         _call = invoker.AsyncDuplexStreamingCall(FrameCodec.ClientConnect, null, new CallOptions(cancellationToken: _cancellation.Token));
         _valueReader = _call.ResponseStream as IValueTaskStreamReader;
         _continueReading = ContinueReading;
+        // The check must not carry the ambient context of whichever caller happened to create the stream.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _heldWritesCheck = new Timer(static stream => ((ClientStream)stream!).CheckHeldWrites(), this, Timeout.Infinite, Timeout.Infinite);
+        }
         ThreadPool.UnsafeQueueUserWorkItem(static stream => stream.StartReading(), this, preferLocal: false);
     }
 
@@ -57,7 +81,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         var number = (uint)Interlocked.Increment(ref _nextChannel);
         open.Channel = number;
         _channels[number] = channel;
-        _writer.Enqueue(new ClientEntry(Open: open));
+        Queue(new ClientEntry(Open: open));
         return number;
     }
 
@@ -78,9 +102,10 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
             {
                 pending.Fail(failure);
             }
+            ReleaseContinuationHold();
             return callId;
         }
-        _writer.Enqueue(new ClientEntry(callId, channel, method, args, cancellable), alone);
+        Queue(new ClientEntry(callId, channel, method, args, cancellable), alone);
         return callId;
     }
 
@@ -88,13 +113,13 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     public bool TryForget(ulong callId) => TryTake(callId, out _);
 
     /// <summary>Asks the server to signal the cancellation token of a call.</summary>
-    public void SendCancel(ulong callId) => _writer.Enqueue(new ClientEntry(CallId: callId, IsCancel: true));
+    public void SendCancel(ulong callId) => Queue(new ClientEntry(CallId: callId, IsCancel: true));
 
     /// <summary>Tells the server a channel is done; it answers the calls already sent first.</summary>
     public void Close(uint channel)
     {
         _channels.TryRemove(channel, out _);
-        _writer.Enqueue(new ClientEntry(Channel: channel, IsClose: true));
+        Queue(new ClientEntry(Channel: channel, IsClose: true));
     }
 
     /// <summary>Fails the pending calls of one channel, for a channel the server closed.</summary>
@@ -112,6 +137,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         Interlocked.CompareExchange(ref _failure, failure, null);
         failure = _failure!;
         _writer.Close();
+        _heldWritesCheck.Dispose();
         foreach (var pending in TakeWhere(static _ => true))
         {
             pending.Fail(failure);
@@ -123,6 +149,91 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         if (!_cancellation.IsCancellationRequested)
         {
             _cancellation.Cancel();
+        }
+    }
+
+    /// <summary>
+    /// Marks this thread as running the continuation of a caller the reader woke, holding the writes in
+    /// <paramref name="holdGeneration"/>, until <see cref="ExitContinuation"/>; returns the mark it replaces.
+    /// </summary>
+    public (ClientStream? Stream, int HoldGeneration) EnterContinuation(int holdGeneration)
+    {
+        var outer = (t_continuation, t_holdGeneration);
+        t_continuation = this;
+        t_holdGeneration = holdGeneration;
+        return outer;
+    }
+
+    /// <summary>Ends a continuation: releases its hold unless its first call did already, and restores <paramref name="outer"/>.</summary>
+    public void ExitContinuation((ClientStream? Stream, int HoldGeneration) outer)
+    {
+        ReleaseContinuationHold();
+        (t_continuation, t_holdGeneration) = outer;
+    }
+
+    private void Queue(ClientEntry entry, bool alone = false)
+    {
+        _writer.Enqueue(entry, alone);
+        ReleaseContinuationHold();
+        if (_writer.IsHeld)
+        {
+            ArmHeldWritesCheck();
+        }
+    }
+
+    /// <summary>
+    /// A continuation's first call releases its hold: the frame need not wait for the rest of its code,
+    /// which may block on that very call.
+    /// </summary>
+    private void ReleaseContinuationHold()
+    {
+        if (t_continuation == this)
+        {
+            t_continuation = null;
+            _writer.Release(t_holdGeneration);
+        }
+    }
+
+    private void ArmHeldWritesCheck()
+    {
+        if (Volatile.Read(ref _heldWritesCheckArmed) == 0 && Interlocked.Exchange(ref _heldWritesCheckArmed, 1) == 0)
+        {
+            _holdsAtCheck = _writer.Holds;
+            ScheduleHeldWritesCheck();
+        }
+    }
+
+    private void ScheduleHeldWritesCheck()
+    {
+        try
+        {
+            _heldWritesCheck.Change(HeldWritesCheckMilliseconds, Timeout.Infinite);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The stream failed meanwhile; nothing is written any more.
+        }
+    }
+
+    /// <summary>
+    /// Writes what is held once the holds stop moving: a continuation that blocks before its first call
+    /// (on a call sent from another thread, say) or that runs on for long would otherwise hold every
+    /// write of the stream until it returns.
+    /// </summary>
+    private void CheckHeldWrites()
+    {
+        if (_failure is not null)
+        {
+            return;
+        }
+        // Nothing moved for a whole period: the holds end, and their holders' late releases no longer count.
+        _writer.ReleaseAll(_holdsAtCheck);
+        // A full fence before the holds are looked at again: a call queued from here on arms a new check,
+        // and one queued before it while the writes were held is looked after below.
+        Interlocked.Exchange(ref _heldWritesCheckArmed, 0);
+        if (_writer.IsHeld)
+        {
+            ArmHeldWritesCheck();
         }
     }
 
@@ -148,7 +259,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     /// reader completes once the next read is under way. All are taken before any completes, so the
     /// in-flight count drops once per frame, before a caller, continuing, sends its next call.
     /// </summary>
-    private IPendingCall? CompleteAllButLast(List<IncomingResult> results)
+    private IPendingCall? CompleteAllButLast(List<IncomingResult> results, out int holdGeneration)
     {
         if (_answered.Length < results.Count)
         {
@@ -165,12 +276,14 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
             }
         }
         Interlocked.Add(ref _inFlight, -count);
+        // Each caller's continuation releases one hold, when it sends its next call or returns.
+        holdGeneration = _writer.Hold(count);
         for (var i = 0; i < results.Count - 1; i++)
         {
             if (taken[i] is { } pending)
             {
                 taken[i] = null;
-                pending.Complete(results[i], runContinuationInline: false);
+                pending.Complete(results[i], holdGeneration, runContinuationInline: false);
             }
         }
         var last = results.Count > 0 ? taken[results.Count - 1] : null;
@@ -242,7 +355,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
                 return;
             }
             var frame = _call.ResponseStream.Current;
-            var last = CompleteAllButLast(frame.Results);
+            var last = CompleteAllButLast(frame.Results, out var holdGeneration);
             var lastResult = last is null ? default : frame.Results[^1];
             foreach (var closed in frame.Closed)
             {
@@ -255,11 +368,11 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
             if (last is not null && !next.IsCompleted)
             {
                 WaitForFrame(next);
-                last.Complete(lastResult, runContinuationInline: true);
+                last.Complete(lastResult, holdGeneration, runContinuationInline: true);
                 frame.Release();
                 return;
             }
-            last?.Complete(lastResult, runContinuationInline: false);
+            last?.Complete(lastResult, holdGeneration, runContinuationInline: false);
             frame.Release();
         }
     }

@@ -16,9 +16,11 @@ internal interface IPendingCall
 
     /// <summary>
     /// Completes the call with its result. With <paramref name="runContinuationInline"/>, a caller awaiting
-    /// without a context of its own continues on this thread; otherwise on the thread pool.
+    /// without a context of its own continues on this thread; otherwise on the thread pool. Either way the
+    /// continuation runs inside <see cref="ClientStream.EnterContinuation"/>, which releases the hold of
+    /// <paramref name="holdGeneration"/> that the reader took on the stream's writes for this call.
     /// </summary>
-    void Complete(IncomingResult result, bool runContinuationInline);
+    void Complete(IncomingResult result, int holdGeneration, bool runContinuationInline);
 
     void Fail(Exception exception);
 }
@@ -53,6 +55,7 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
     // A decoded result, or its failure, waiting for this instance's own turn on the thread pool (see Complete).
     private T _value = default!;
     private Exception? _failure;
+    private int _holdGeneration;
 
     private PendingCall()
     {
@@ -85,8 +88,9 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
         _cancellation = cancellationToken.UnsafeRegister(
             static (state, token) => ((PendingCall<T>)state!).OnCanceled(token), this);
 
-    public void Complete(IncomingResult result, bool runContinuationInline)
+    public void Complete(IncomingResult result, int holdGeneration, bool runContinuationInline)
     {
+        _holdGeneration = holdGeneration;
         _cancellation.Dispose();
         _channel.OnCallFinished();
         _value = Decode(result, out _failure);
@@ -109,13 +113,24 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
         _failure = null;
         // A captured context (an object's scheduler, a UI) is posted to either way.
         _core.RunContinuationsAsynchronously = false;
-        if (failure is null)
+        // The caller's next call, sent from the continuation, waits to share a frame with those of the
+        // other callers the same frame of results woke.
+        var stream = _stream;
+        var outer = stream.EnterContinuation(_holdGeneration);
+        try
         {
-            _core.SetResult(value);
+            if (failure is null)
+            {
+                _core.SetResult(value);
+            }
+            else
+            {
+                _core.SetException(failure);
+            }
         }
-        else
+        finally
         {
-            _core.SetException(failure);
+            stream.ExitContinuation(outer);
         }
         LetGo();
     }

@@ -11,8 +11,9 @@ namespace SourceGenDO.Transport;
 /// <remarks>
 /// A lone item (nothing else in flight) is written on the caller's thread, which saves a thread hop of
 /// latency. Under load the write is queued to the thread pool instead, behind the work items already
-/// there, which queue their own items meanwhile: frames then carry many items, which is where the
-/// throughput comes from.
+/// there, which queue their own items meanwhile. Those who know more items are coming (a frame's calls
+/// being dispatched, a frame's callers continuing) <see cref="Hold"/> the writer until they are queued:
+/// frames then carry many items, which is where the throughput comes from.
 /// </remarks>
 /// <typeparam name="TItem">What is queued: a call, a cancellation, a result.</typeparam>
 /// <typeparam name="TFrame">The message that carries a batch of items.</typeparam>
@@ -27,7 +28,10 @@ internal sealed class FrameWriter<TItem, TFrame> : IThreadPoolWorkItem where TFr
     private readonly IFrameFormat _format;
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _writing;
-    private int _holds;
+    // The number of holds in the low 32 bits and their generation in the high 32. A generation ends when
+    // its last hold is released, or when ReleaseAll ends it early; the late releases of a generation
+    // ended early no longer count. So equal values, seen apart in time, mean that no hold moved between.
+    private long _holds;
     private volatile bool _closed;
     private volatile bool _finishing;
     private int _deferred;
@@ -80,15 +84,55 @@ internal sealed class FrameWriter<TItem, TFrame> : IThreadPoolWorkItem where TFr
         Flush(alone);
     }
 
-    /// <summary>Queues without writing, until <see cref="Release"/>: lets a burst of items share one frame.</summary>
-    public void Hold() => Interlocked.Increment(ref _holds);
+    /// <summary>
+    /// Queues without writing until as many <see cref="Release"/>s: lets a burst of items share one frame.
+    /// Returns the generation to release the holds in.
+    /// </summary>
+    public int Hold(int count = 1) => GenerationOf(Interlocked.Add(ref _holds, count));
 
-    /// <summary>Ends a <see cref="Hold"/> and writes what was queued meanwhile, on this thread.</summary>
-    public void Release()
+    /// <summary>The holds and their generation: changes whenever a hold is taken or released.</summary>
+    public long Holds => Volatile.Read(ref _holds);
+
+    /// <summary>True while writes wait for a <see cref="Release"/>.</summary>
+    public bool IsHeld => CountOf(Volatile.Read(ref _holds)) != 0;
+
+    /// <summary>
+    /// Ends one <see cref="Hold"/> of <paramref name="generation"/> and, when it was the last, writes what
+    /// was queued meanwhile, on this thread. Does nothing once <see cref="ReleaseAll"/> ended the generation.
+    /// </summary>
+    public void Release(int generation)
     {
-        Interlocked.Decrement(ref _holds);
+        long holds;
+        do
+        {
+            holds = Volatile.Read(ref _holds);
+            if (GenerationOf(holds) != generation)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _holds, CountOf(holds) == 1 ? NextGeneration(holds) : holds - 1, holds) != holds);
         Flush(alone: true);
     }
+
+    /// <summary>
+    /// Ends every hold, for holders that may not come back, if the holds are still <paramref name="holds"/>
+    /// (a value of <see cref="Holds"/>); then writes what is queued, on this thread.
+    /// </summary>
+    public void ReleaseAll(long holds)
+    {
+        if (CountOf(holds) != 0 && Interlocked.CompareExchange(ref _holds, NextGeneration(holds), holds) == holds)
+        {
+            Flush(alone: true);
+        }
+    }
+
+    private static int GenerationOf(long holds) => (int)(holds >> 32);
+
+    /// <summary>No holds, in the generation after that of <paramref name="holds"/>.</summary>
+    private static long NextGeneration(long holds) => unchecked((long)(((ulong)holds & 0xFFFF_FFFF_0000_0000UL) + (1UL << 32)));
+
+    private static int CountOf(long holds) => (int)holds;
 
     /// <summary>Stops writing; a write in progress still ends normally.</summary>
     public void Close()
@@ -111,7 +155,7 @@ internal sealed class FrameWriter<TItem, TFrame> : IThreadPoolWorkItem where TFr
 
     private void Flush(bool alone = false)
     {
-        if (!_queue.IsEmpty && !_closed && Volatile.Read(ref _holds) == 0 && Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
+        if (!_queue.IsEmpty && !_closed && !IsHeld && Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
         {
             if (alone)
             {
@@ -162,7 +206,7 @@ internal sealed class FrameWriter<TItem, TFrame> : IThreadPoolWorkItem where TFr
                 // the writer finds the queue empty, so nobody would write it.
                 Interlocked.Exchange(ref _writing, 0);
                 // An item queued after the last look but before the release would otherwise wait.
-                if (_queue.IsEmpty || _closed || Volatile.Read(ref _holds) != 0 || Interlocked.CompareExchange(ref _writing, 1, 0) != 0)
+                if (_queue.IsEmpty || _closed || IsHeld || Interlocked.CompareExchange(ref _writing, 1, 0) != 0)
                 {
                     break;
                 }

@@ -43,7 +43,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     /// <summary>Handles one frame in protocol order (opens, calls, cancels, closes), then sends what finished meanwhile.</summary>
     public void Dispatch(IncomingClientFrame frame)
     {
-        _writer.Hold();
+        var hold = _writer.Hold();
         try
         {
             foreach (var open in frame.Opens)
@@ -70,7 +70,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         }
         finally
         {
-            _writer.Release();
+            _writer.Release(hold);
         }
     }
 

@@ -109,21 +109,22 @@ public sealed class FrameWriterTests
     }
 
     [Fact]
-    public async Task ReleasingAllEndsTheHoldsAndLateReleasesOfTheirGenerationCountForNothing()
+    public async Task HoldsForOthersThatStopMovingEndAndTheirLateReleasesCountForNothing()
     {
         var format = new ListFormat(max: 100);
         var writer = new FrameWriter<int, List<int>>(format);
-        var stale = writer.Hold(2);
+        // Two holders: one releases, the other never comes back.
+        var stale = writer.HoldForOthers(2);
         writer.Enqueue(1);
-        writer.ReleaseAll(writer.Holds);
-        await writer.WhenFinished();
+        writer.Release(stale);
+        await WaitUntil(() => !format.Written.IsEmpty);
         Assert.Equal([[1]], format.Written);
+        Assert.False(writer.IsHeld);
 
-        // A hold of the new generation is not ended by the old one's releases.
+        // A hold of the next generation is not ended by the old generation's late release.
         var current = writer.Hold();
         Assert.NotEqual(stale, current);
         writer.Enqueue(2);
-        writer.Release(stale);
         writer.Release(stale);
         Assert.True(writer.IsHeld);
         Assert.Single(format.Written);
@@ -133,17 +134,27 @@ public sealed class FrameWriterTests
     }
 
     [Fact]
-    public void ReleasingAllDoesNothingWhenTheHoldsMovedSinceTheyWereLookedAt()
+    public async Task PlainHoldsDoNotEndOnTheirOwn()
     {
         var format = new ListFormat(max: 100);
         var writer = new FrameWriter<int, List<int>>(format);
-        var generation = writer.Hold(2);
-        var seen = writer.Holds;
-        writer.Release(generation);
+        var generation = writer.Hold();
         writer.Enqueue(1);
-        writer.ReleaseAll(seen);
-        Assert.True(writer.IsHeld);
+        await Task.Delay(50);
         Assert.Empty(format.Written);
+        writer.Release(generation);
+        await writer.WhenFinished();
+        Assert.Equal([[1]], format.Written);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The condition never held.");
+            await Task.Delay(1);
+        }
     }
 
     [Fact]

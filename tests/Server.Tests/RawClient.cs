@@ -96,6 +96,12 @@ internal sealed class RawStream(AsyncDuplexStreamingCall<ClientFrame, ServerFram
             await call.ResponseStream.MoveNext(CancellationToken.None);
             throw;
         }
+        return await ReceiveAsync(expected);
+    }
+
+    /// <summary>Collects the next <paramref name="expected"/> results.</summary>
+    public async Task<Dictionary<ulong, Result>> ReceiveAsync(int expected)
+    {
         var results = new Dictionary<ulong, Result>();
         while (results.Count < expected)
         {

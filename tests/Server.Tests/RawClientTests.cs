@@ -24,8 +24,10 @@ public sealed class RawClientTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private string CounterId(string name) =>
-        RawClient.IdFromName(_handshake.Namespaces.Single(ns => ns.Name == "COUNTERS").IdKey, name);
+    private string CounterId(string name) => IdOf("COUNTERS", name);
+
+    private string IdOf(string @namespace, string name) =>
+        RawClient.IdFromName(_handshake.Namespaces.Single(ns => ns.Name == @namespace).IdKey, name);
 
     private static long DecodeSInt64Result(Result result)
     {
@@ -207,5 +209,27 @@ public sealed class RawClientTests : IAsyncLifetime
         Assert.Equal(Result.OutcomeOneofCase.Value, last[2].OutcomeCase);
         var after = await stream.CallAsync(RawClient.Call(channel, 3, "Echo", args));
         Assert.Equal($"The call names channel {channel}, which is not open on this stream.", after[3].Error.Message);
+    }
+
+    [Fact]
+    public async Task AnObjectThatBlocksItsTurnDoesNotHoldUpTheResultsOfTheOtherCallsInItsFrame()
+    {
+        using var stream = _raw.Connect();
+        var gateId = IdOf("GATES", Guid.NewGuid().ToString());
+        var blocker = stream.Open("GATES", gateId);
+        var counters = Enumerable.Range(0, 8).Select(_ => stream.Open("COUNTERS", IdOf("COUNTERS", Guid.NewGuid().ToString()))).ToList();
+        var calls = counters.Select((channel, i) => RawClient.Call(channel, (ulong)(i + 2), "Increment", RawClient.SInt64AtField1(i)))
+            .Prepend(RawClient.Call(blocker, 1, "Block", RawClient.SInt64AtField1(100)));
+
+        // One frame: the blocking call first, then calls to eight other objects. The server holds a frame's
+        // results until each call's first turn has run, so that they leave together; an object that
+        // blocks its turn must delay the others' results by little, and never stop them.
+        var answered = await stream.SendAsync(new ClientFrame(), 8, [.. calls]).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(Enumerable.Range(2, 8).Select(i => (ulong)i), answered.Keys.Order());
+        Assert.All(answered.Values, result => Assert.Equal(Result.OutcomeOneofCase.Value, result.OutcomeCase));
+
+        Gate.Open(gateId);
+        var blocked = await stream.ReceiveAsync(1).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(RawClient.SInt64AtField1(100), blocked[1].Value.ToByteArray());
     }
 }

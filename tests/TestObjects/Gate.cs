@@ -21,6 +21,14 @@ public class Gate(DurableObjectState ctx) : DurableObject(ctx)
 
     public Task<int> Ping(int value) => Task.FromResult(value);
 
+    /// <summary>Blocks its turn's thread until the gate opens: object code that should not, but may.</summary>
+    public Task<int> Block(int value)
+    {
+        Waiting.AddOrUpdate(Ctx.Id.ToString(), 1, static (_, count) => count + 1);
+        GateFor(Ctx.Id.ToString()).Task.Wait(TimeSpan.FromSeconds(60));
+        return Task.FromResult(value);
+    }
+
     /// <summary><see cref="Wait"/> as a ValueTask method, whose stub call uses a pooled awaitable.</summary>
     public async ValueTask<int> WaitValue(int value)
     {

@@ -17,8 +17,8 @@ namespace SourceGenDO;
 /// <remarks>
 /// The reader holds the writes once for every call a frame of results answers, and each of those
 /// callers' continuations releases its hold when it sends its next call or returns: the calls a frame
-/// of results brings about leave in one frame, not one frame each. Holds that stop moving for a whole
-/// check period (a caller blocked before its next call) are ended by <see cref="CheckHeldWrites"/>.
+/// of results brings about leave in one frame, not one frame each. Holds that stop moving (a caller
+/// blocked before its next call) end on their own after a millisecond (<see cref="WriteHolds"/>).
 /// </remarks>
 internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat
 {
@@ -26,9 +26,6 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     private const int FrameBytesTarget = 256 * 1024;
     private const int FrameCallsTarget = 1024;
     private const int CallOverheadBytes = 24;
-    // How often held writes are checked for holds that stopped moving (see CheckHeldWrites).
-    private const int HeldWritesCheckMilliseconds = 1;
-
     // The stream whose hold on writes the continuation running on this thread owns, if any.
     [ThreadStatic]
     private static ClientStream? t_continuation;
@@ -46,9 +43,6 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     // The pending calls a frame answers; only the reading loop uses it.
     private IPendingCall?[] _answered = new IPendingCall?[64];
     private readonly Action _continueReading;
-    private readonly Timer _heldWritesCheck;
-    private int _heldWritesCheckArmed;
-    private long _holdsAtCheck;
     // The HTTP/2 transport's reader, whose reads wait without allocating; null on grpc-dotnet's.
     private readonly IValueTaskStreamReader? _valueReader;
     private ValueTask<bool> _nextFrame;
@@ -64,11 +58,6 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         _call = invoker.AsyncDuplexStreamingCall(FrameCodec.ClientConnect, null, new CallOptions(cancellationToken: _cancellation.Token));
         _valueReader = _call.ResponseStream as IValueTaskStreamReader;
         _continueReading = ContinueReading;
-        // The check must not carry the ambient context of whichever caller happened to create the stream.
-        using (ExecutionContext.SuppressFlow())
-        {
-            _heldWritesCheck = new Timer(static stream => ((ClientStream)stream!).CheckHeldWrites(), this, Timeout.Infinite, Timeout.Infinite);
-        }
         ThreadPool.UnsafeQueueUserWorkItem(static stream => stream.StartReading(), this, preferLocal: false);
     }
 
@@ -137,7 +126,6 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         Interlocked.CompareExchange(ref _failure, failure, null);
         failure = _failure!;
         _writer.Close();
-        _heldWritesCheck.Dispose();
         foreach (var pending in TakeWhere(static _ => true))
         {
             pending.Fail(failure);
@@ -175,10 +163,6 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     {
         _writer.Enqueue(entry, alone);
         ReleaseContinuationHold();
-        if (_writer.IsHeld)
-        {
-            ArmHeldWritesCheck();
-        }
     }
 
     /// <summary>
@@ -191,49 +175,6 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         {
             t_continuation = null;
             _writer.Release(t_holdGeneration);
-        }
-    }
-
-    private void ArmHeldWritesCheck()
-    {
-        if (Volatile.Read(ref _heldWritesCheckArmed) == 0 && Interlocked.Exchange(ref _heldWritesCheckArmed, 1) == 0)
-        {
-            _holdsAtCheck = _writer.Holds;
-            ScheduleHeldWritesCheck();
-        }
-    }
-
-    private void ScheduleHeldWritesCheck()
-    {
-        try
-        {
-            _heldWritesCheck.Change(HeldWritesCheckMilliseconds, Timeout.Infinite);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The stream failed meanwhile; nothing is written any more.
-        }
-    }
-
-    /// <summary>
-    /// Writes what is held once the holds stop moving: a continuation that blocks before its first call
-    /// (on a call sent from another thread, say) or that runs on for long would otherwise hold every
-    /// write of the stream until it returns.
-    /// </summary>
-    private void CheckHeldWrites()
-    {
-        if (_failure is not null)
-        {
-            return;
-        }
-        // Nothing moved for a whole period: the holds end, and their holders' late releases no longer count.
-        _writer.ReleaseAll(_holdsAtCheck);
-        // A full fence before the holds are looked at again: a call queued from here on arms a new check,
-        // and one queued before it while the writes were held is looked after below.
-        Interlocked.Exchange(ref _heldWritesCheckArmed, 0);
-        if (_writer.IsHeld)
-        {
-            ArmHeldWritesCheck();
         }
     }
 
@@ -277,7 +218,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         }
         Interlocked.Add(ref _inFlight, -count);
         // Each caller's continuation releases one hold, when it sends its next call or returns.
-        holdGeneration = _writer.Hold(count);
+        holdGeneration = _writer.HoldForOthers(count);
         for (var i = 0; i < results.Count - 1; i++)
         {
             if (taken[i] is { } pending)

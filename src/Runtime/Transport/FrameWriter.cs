@@ -28,10 +28,7 @@ internal sealed class FrameWriter<TItem, TFrame> : IThreadPoolWorkItem where TFr
     private readonly IFrameFormat _format;
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _writing;
-    // The number of holds in the low 32 bits and their generation in the high 32. A generation ends when
-    // its last hold is released, or when ReleaseAll ends it early; the late releases of a generation
-    // ended early no longer count. So equal values, seen apart in time, mean that no hold moved between.
-    private long _holds;
+    private readonly WriteHolds _holds;
     private volatile bool _closed;
     private volatile bool _finishing;
     private int _deferred;
@@ -40,6 +37,7 @@ internal sealed class FrameWriter<TItem, TFrame> : IThreadPoolWorkItem where TFr
     public FrameWriter(IFrameFormat format)
     {
         _format = format;
+        _holds = new WriteHolds(() => Flush(alone: true));
         _flushDeferred = () =>
         {
             // A full fence, not a plain store: the flush below must not read the queue before the reset
@@ -88,56 +86,31 @@ internal sealed class FrameWriter<TItem, TFrame> : IThreadPoolWorkItem where TFr
     /// Queues without writing until as many <see cref="Release"/>s: lets a burst of items share one frame.
     /// Returns the generation to release the holds in.
     /// </summary>
-    public int Hold(int count = 1) => GenerationOf(Interlocked.Add(ref _holds, count));
+    public int Hold(int count = 1) => _holds.Take(count);
 
-    /// <summary>The holds and their generation: changes whenever a hold is taken or released.</summary>
-    public long Holds => Volatile.Read(ref _holds);
+    /// <inheritdoc cref="WriteHolds.TakeForOthers"/>
+    public int HoldForOthers(int count) => _holds.TakeForOthers(count);
 
     /// <summary>True while writes wait for a <see cref="Release"/>.</summary>
-    public bool IsHeld => CountOf(Volatile.Read(ref _holds)) != 0;
+    public bool IsHeld => _holds.IsHeld;
 
     /// <summary>
     /// Ends one <see cref="Hold"/> of <paramref name="generation"/> and, when it was the last, writes what
-    /// was queued meanwhile, on this thread. Does nothing once <see cref="ReleaseAll"/> ended the generation.
+    /// was queued meanwhile, on this thread.
     /// </summary>
     public void Release(int generation)
     {
-        long holds;
-        do
-        {
-            holds = Volatile.Read(ref _holds);
-            if (GenerationOf(holds) != generation)
-            {
-                return;
-            }
-        }
-        while (Interlocked.CompareExchange(ref _holds, CountOf(holds) == 1 ? NextGeneration(holds) : holds - 1, holds) != holds);
-        Flush(alone: true);
-    }
-
-    /// <summary>
-    /// Ends every hold, for holders that may not come back, if the holds are still <paramref name="holds"/>
-    /// (a value of <see cref="Holds"/>); then writes what is queued, on this thread.
-    /// </summary>
-    public void ReleaseAll(long holds)
-    {
-        if (CountOf(holds) != 0 && Interlocked.CompareExchange(ref _holds, NextGeneration(holds), holds) == holds)
+        if (_holds.Release(generation))
         {
             Flush(alone: true);
         }
     }
 
-    private static int GenerationOf(long holds) => (int)(holds >> 32);
-
-    /// <summary>No holds, in the generation after that of <paramref name="holds"/>.</summary>
-    private static long NextGeneration(long holds) => unchecked((long)(((ulong)holds & 0xFFFF_FFFF_0000_0000UL) + (1UL << 32)));
-
-    private static int CountOf(long holds) => (int)holds;
-
     /// <summary>Stops writing; a write in progress still ends normally.</summary>
     public void Close()
     {
         _closed = true;
+        _holds.Dispose();
         SignalIfFinished();
     }
 

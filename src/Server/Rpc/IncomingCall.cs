@@ -20,22 +20,43 @@ internal sealed class IncomingCall
     private ObjectActivation _activation = null!;
     private IncomingCallData _call;
     private CancellationToken _cancellation;
+    private int _hold;
 
     private IncomingCall()
     {
     }
 
-    public static IncomingCall Rent(ServerStream stream, ObjectActivation activation, in IncomingCallData call, CancellationToken cancellation)
+    /// <summary>
+    /// Takes a cached instance for <paramref name="call"/>; <paramref name="hold"/> is the generation of the
+    /// call's hold on the stream's writes, released when its first turn ends.
+    /// </summary>
+    public static IncomingCall Rent(ServerStream stream, ObjectActivation activation, in IncomingCallData call, CancellationToken cancellation, int hold)
     {
         var incoming = ObjectCache<IncomingCall>.Take() ?? new IncomingCall();
         incoming._stream = stream;
         incoming._activation = activation;
         incoming._call = call;
         incoming._cancellation = cancellation;
+        incoming._hold = hold;
         return incoming;
     }
 
     private void Run()
+    {
+        // Answering may recycle this instance: what the release needs is read first.
+        var stream = _stream;
+        var hold = _hold;
+        try
+        {
+            RunFirstTurn();
+        }
+        finally
+        {
+            stream.ReleaseHold(hold);
+        }
+    }
+
+    private void RunFirstTurn()
     {
         ValueTask<ReadOnlyMemory<byte>> pending;
         try
@@ -112,6 +133,7 @@ internal sealed class IncomingCall
         _activation = null!;
         _call = default;
         _cancellation = default;
+        _hold = 0;
         ObjectCache<IncomingCall>.Return(this);
         // The event ends before its answer leaves: a caller holding the result finds the event counted out
         // (and the idle time stamped) already.

@@ -44,6 +44,9 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     public void Dispatch(IncomingClientFrame frame)
     {
         var hold = _writer.Hold();
+        // Each call holds the writes too, until its first turn on its object ends: the results of a
+        // frame's calls that finish at once leave in one frame, even when many objects' turns ran them.
+        var callsHold = _writer.HoldForOthers(frame.Calls.Count);
         try
         {
             foreach (var open in frame.Opens)
@@ -56,7 +59,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
             var inline = frame.Calls.Count > 0 && frame.Opens.Count == 0 && AllOnOneChannel(frame.Calls);
             foreach (var call in frame.Calls)
             {
-                Dispatch(call, inline);
+                Dispatch(call, inline, callsHold);
             }
             foreach (var callId in frame.Cancels)
             {
@@ -146,27 +149,27 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         return true;
     }
 
-    private void Dispatch(in IncomingCallData call, bool inline)
+    private void Dispatch(in IncomingCallData call, bool inline, int hold)
     {
         Interlocked.Increment(ref _inFlight);
         if (!_channels.TryGetValue(call.Channel, out var channel))
         {
-            Refuse(call, RemoteErrors.FromRuntime($"The call names channel {call.Channel}, which is not open on this stream."));
+            Refuse(call, RemoteErrors.FromRuntime($"The call names channel {call.Channel}, which is not open on this stream."), hold);
             return;
         }
         if (channel.Refusal is { } refusal)
         {
-            Refuse(call, refusal);
+            Refuse(call, refusal, hold);
             return;
         }
         if (call.Args.Length > PayloadLimits.MaxPayloadBytes)
         {
-            Refuse(call, RemoteErrors.FromRuntime($"The serialized arguments of \"{call.Method}\" are {PayloadLimits.Describe(call.Args.Length)}."));
+            Refuse(call, RemoteErrors.FromRuntime($"The serialized arguments of \"{call.Method}\" are {PayloadLimits.Describe(call.Args.Length)}."), hold);
             return;
         }
         if (channel.Host!.TryEnter(channel.Id!, out var activation) != EnterResult.Entered)
         {
-            Refuse(call, RemoteErrors.FromRuntime(RemoteErrors.OverloadedMessage, overloaded: true));
+            Refuse(call, RemoteErrors.FromRuntime(RemoteErrors.OverloadedMessage, overloaded: true), hold);
             return;
         }
         var cancellation = CancellationToken.None;
@@ -182,7 +185,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
                 source.Dispose();
             }
         }
-        var incoming = IncomingCall.Rent(this, activation, call, cancellation);
+        var incoming = IncomingCall.Rent(this, activation, call, cancellation, hold);
         if (inline)
         {
             activation.Scheduler.RunOrPost(IncomingCall.Start, incoming);
@@ -194,7 +197,14 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         }
     }
 
-    private void Refuse(in IncomingCallData call, Error error) => Complete(call.CallId, call.Cancellable, default, error);
+    private void Refuse(in IncomingCallData call, Error error, int hold)
+    {
+        Complete(call.CallId, call.Cancellable, default, error);
+        _writer.Release(hold);
+    }
+
+    /// <summary>Releases a call's hold on the writes (see <see cref="Dispatch(IncomingClientFrame)"/>) once its first turn ended.</summary>
+    public void ReleaseHold(int hold) => _writer.Release(hold);
 
     /// <summary>Signals the cancellation token of a call, on the object's scheduler so its callbacks run there.</summary>
     private void Cancel(ulong callId)

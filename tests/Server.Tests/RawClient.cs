@@ -80,6 +80,16 @@ internal sealed class RawStream(AsyncDuplexStreamingCall<ClientFrame, ServerFram
     /// <summary>Sends the pending opens and the calls in one frame, and collects their results.</summary>
     public Task<Dictionary<ulong, Result>> CallAsync(params Call[] calls) => SendAsync(new ClientFrame(), calls.Length, calls);
 
+    /// <summary>Sends the pending opens and the calls in one frame, without waiting for results.</summary>
+    public Task WriteAsync(params Call[] calls)
+    {
+        var frame = new ClientFrame();
+        frame.Opens.AddRange(_opens);
+        frame.Calls.AddRange(calls);
+        _opens.Clear();
+        return call.RequestStream.WriteAsync(frame);
+    }
+
     /// <summary>Sends <paramref name="frame"/> (with the pending opens and <paramref name="calls"/>) and collects <paramref name="expected"/> results.</summary>
     public async Task<Dictionary<ulong, Result>> SendAsync(ClientFrame frame, int expected, params Call[] calls)
     {

@@ -232,4 +232,37 @@ public sealed class RawClientTests : IAsyncLifetime
         var blocked = await stream.ReceiveAsync(1).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(RawClient.SInt64AtField1(100), blocked[1].Value.ToByteArray());
     }
+
+    [Fact]
+    public async Task AnObjectThatBlocksItsTurnDoesNotHoldUpResultsWhileOtherCallsKeepComing()
+    {
+        using var stream = _raw.Connect();
+        var gateId = IdOf("GATES", Guid.NewGuid().ToString());
+        var blocker = stream.Open("GATES", gateId);
+        var counter = stream.Open("COUNTERS", IdOf("COUNTERS", Guid.NewGuid().ToString()));
+        var other = stream.Open("COUNTERS", IdOf("COUNTERS", Guid.NewGuid().ToString()));
+        await stream.WriteAsync(
+            RawClient.Call(blocker, 1, "Block", RawClient.SInt64AtField1(100)),
+            RawClient.Call(counter, 2, "Increment", RawClient.SInt64AtField1(1)));
+
+        // An open-loop client: frames keep coming without waiting for answers, so holds are taken and
+        // released all the time. The blocked turn's hold must still end, and call 2 be answered meanwhile.
+        using var stop = new CancellationTokenSource();
+        var sender = Task.Run(async () =>
+        {
+            for (ulong id = 1_000; !stop.IsCancellationRequested; id++)
+            {
+                await stream.WriteAsync(RawClient.Call(other, id, "Increment", RawClient.SInt64AtField1(1)));
+            }
+        });
+        var answered = new HashSet<ulong>();
+        while (!answered.Contains(2))
+        {
+            answered.UnionWith((await stream.ReceiveAsync(1).WaitAsync(TimeSpan.FromSeconds(30))).Keys);
+        }
+        Assert.False(sender.IsCompleted);
+        await stop.CancelAsync();
+        await sender;
+        Gate.Open(gateId);
+    }
 }

@@ -2,26 +2,28 @@ namespace SourceGenDO.Transport;
 
 /// <summary>
 /// The holds on a <see cref="FrameWriter{TItem, TFrame}"/>'s writes: while any is outstanding, queued
-/// items wait, so that a burst of them shares one frame. Holds are counted in generations; a generation
-/// ends when its last hold is released, or early, when its holders stop moving (see
-/// <see cref="TakeForOthers"/>), and the late releases of a generation ended early count for nothing.
+/// items wait, so that a burst of them shares one frame. Holds are counted in generations: a generation
+/// ends when its last hold is released, or early (see <see cref="TakeForOthers"/>); the late releases
+/// of a generation ended early count for nothing.
 /// </summary>
 internal sealed class WriteHolds : IDisposable
 {
-    // How long holds taken for others may stand still before they are ended.
+    // How often a generation with holds taken for others is looked at: it ends when its holds stood still
+    // for a whole period, or when it has lasted MaxAgeInChecks periods while others kept it moving.
     private const int CheckMilliseconds = 1;
+    private const int MaxAgeInChecks = 100;
 
     private readonly Action _ended;
-    // The count in the low 32 bits and the generation in the high 32. Every release changes it and the
-    // last one of a generation moves to the next, so equal values seen apart in time mean that no hold
-    // was released in between.
+    // The count in the low 32 bits and the generation in the high 32, changed together.
     private long _state;
     private Timer? _check;
     private int _checkArmed;
     private long _stateAtCheck;
+    private int _generationAtCheck;
+    private int _checksOfGeneration;
     private volatile bool _disposed;
 
-    /// <param name="ended">Runs when holds end early, to write what they held.</param>
+    /// <param name="ended">Runs when a generation ends early, to write what it held.</param>
     public WriteHolds(Action ended) => _ended = ended;
 
     /// <summary>True while a hold is outstanding.</summary>
@@ -32,8 +34,10 @@ internal sealed class WriteHolds : IDisposable
 
     /// <summary>
     /// Takes <paramref name="count"/> holds for code the writer does not control (callers' continuations,
-    /// objects' turns), which may block or run on for long: holds that stop moving for a millisecond end,
-    /// so what they hold is written late rather than never.
+    /// objects' turns), which may block or run on for long: a generation that holds such holds ends, even
+    /// if they are not all released, when no hold moved for a millisecond or so, and at the latest after
+    /// about a hundred to two hundred while others keep taking and releasing holds. What it holds is then written late
+    /// rather than never, and a holder that never comes back cannot hold the holds taken after it.
     /// </summary>
     public int TakeForOthers(int count)
     {
@@ -59,14 +63,34 @@ internal sealed class WriteHolds : IDisposable
             {
                 return false;
             }
+            if (CountOf(state) == 0)
+            {
+                // Released more often than taken: a bug, but no reason to hold every later write.
+                return false;
+            }
         }
         while (Interlocked.CompareExchange(ref _state, CountOf(state) == 1 ? NextGeneration(state) : state - 1, state) != state);
         return CountOf(state) == 1;
     }
 
-    /// <summary>Ends the current generation if no hold has moved since <paramref name="state"/> was read; true if it did.</summary>
-    private bool EndIfStill(long state) =>
-        CountOf(state) != 0 && Interlocked.CompareExchange(ref _state, NextGeneration(state), state) == state;
+    /// <summary>
+    /// Ends <paramref name="generation"/> if it is still the current one and holds anything; true if it
+    /// did. Its holds count for nothing from then on.
+    /// </summary>
+    public bool End(int generation)
+    {
+        long state;
+        do
+        {
+            state = Volatile.Read(ref _state);
+            if (GenerationOf(state) != generation || CountOf(state) == 0)
+            {
+                return false;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _state, NextGeneration(state), state) != state);
+        return true;
+    }
 
     public void Dispose()
     {
@@ -80,15 +104,8 @@ internal sealed class WriteHolds : IDisposable
         {
             return;
         }
-        if (_check is null)
-        {
-            // Only the thread that armed the check gets here. The timer must not carry the ambient context
-            // of whoever happened to take the first hold.
-            using (ExecutionContext.SuppressFlow())
-            {
-                _check = new Timer(static holds => ((WriteHolds)holds!).Check(), this, Timeout.Infinite, Timeout.Infinite);
-            }
-        }
+        // Only the thread that armed the check gets here.
+        _check ??= CreateCheckTimer();
         _stateAtCheck = Volatile.Read(ref _state);
         try
         {
@@ -100,15 +117,32 @@ internal sealed class WriteHolds : IDisposable
         }
     }
 
+    private Timer CreateCheckTimer()
+    {
+        // The timer must not carry the ambient context of whoever happened to take the first hold.
+        if (ExecutionContext.IsFlowSuppressed())
+        {
+            return new Timer(static holds => ((WriteHolds)holds!).Check(), this, Timeout.Infinite, Timeout.Infinite);
+        }
+        using (ExecutionContext.SuppressFlow())
+        {
+            return new Timer(static holds => ((WriteHolds)holds!).Check(), this, Timeout.Infinite, Timeout.Infinite);
+        }
+    }
+
     private void Check()
     {
         if (_disposed)
         {
             return;
         }
-        if (EndIfStill(_stateAtCheck))
+        // Stood still for a period (or came back to the same count: ending early only costs a smaller
+        // frame), or has lasted too long while holds released and taken by others kept it moving.
+        var state = Volatile.Read(ref _state);
+        _checksOfGeneration = GenerationOf(state) == _generationAtCheck ? _checksOfGeneration + 1 : 0;
+        _generationAtCheck = GenerationOf(state);
+        if ((state == _stateAtCheck || _checksOfGeneration >= MaxAgeInChecks) && End(GenerationOf(state)))
         {
-            // A holder is blocked, or busy for long: the others' items go out without it.
             _ended();
         }
         // A full fence before the state is read again: holds taken from here on arm a new check, and

@@ -62,7 +62,7 @@ public sealed class WriteHoldsTests
         var ended = 0;
         using var holds = new WriteHolds(() => Interlocked.Increment(ref ended));
         holds.TakeForOthers(1);
-        // A holder that never comes back, while others keep taking holds (and releasing some): its
+        // A holder that never comes back, while others keep joining it (and releasing some): its
         // generation must end by its age, however busy the others are.
         var deadline = DateTime.UtcNow.AddSeconds(30);
         // On a thread of its own that gives way after every step, so that the checks get their turns.
@@ -71,11 +71,27 @@ public sealed class WriteHoldsTests
             while (Volatile.Read(ref ended) == 0)
             {
                 Assert.True(DateTime.UtcNow < deadline, "The blocked holder's generation never ended.");
-                holds.Take(2);
-                holds.Release(holds.Take());
+                holds.TakeForOthers(2);
+                holds.Release(holds.TakeForOthers(1));
                 Thread.Sleep(0);
             }
         }, TaskCreationOptions.LongRunning);
         await Eventually.True(() => !holds.IsHeld, "nothing is held");
+    }
+
+    [Fact]
+    public async Task ALoneHoldForOthersIsLeftToItsHolderUntilSomeoneElseIsHeldBehindIt()
+    {
+        var ended = 0;
+        using var holds = new WriteHolds(() => Interlocked.Increment(ref ended));
+        holds.TakeForOthers(1);
+        await Task.Delay(50);
+        Assert.Equal(0, Volatile.Read(ref ended));
+        Assert.True(holds.IsHeld);
+
+        // An item of someone who holds nothing now waits behind it: the check takes over.
+        holds.WatchHeld();
+        await Eventually.True(() => Volatile.Read(ref ended) == 1, "the lone hold ends");
+        Assert.False(holds.IsHeld);
     }
 }

@@ -65,6 +65,9 @@ internal sealed class RawStream(AsyncDuplexStreamingCall<ClientFrame, ServerFram
     /// <summary>Channels the server closed, with their errors.</summary>
     public Dictionary<uint, Error> Closed { get; } = [];
 
+    /// <summary>How many frames the server has sent so far.</summary>
+    public int FramesReceived { get; private set; }
+
     /// <summary>Opens a channel; the open travels with the next frame.</summary>
     public uint Open(string? @namespace, string? id, byte[]? name = null)
     {
@@ -116,6 +119,7 @@ internal sealed class RawStream(AsyncDuplexStreamingCall<ClientFrame, ServerFram
         while (results.Count < expected)
         {
             Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None), "the stream ended before every call was answered");
+            FramesReceived++;
             foreach (var result in call.ResponseStream.Current.Results)
             {
                 results.Add(result.CallId, result);

@@ -212,6 +212,21 @@ public sealed class RawClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CallsOfOneFrameToManyObjectsThatFinishAtOnceAreAnsweredTogether()
+    {
+        using var stream = _raw.Connect();
+        var channels = Enumerable.Range(0, 64).Select(_ => stream.Open("COUNTERS", CounterId(Guid.NewGuid().ToString()))).ToList();
+        await stream.CallAsync([.. channels.Select((channel, i) => RawClient.Call(channel, (ulong)(i + 1), "Increment", RawClient.SInt64AtField1(1)))]);
+        var framesBefore = stream.FramesReceived;
+
+        // Each call runs on its own object's turn; their results wait for one another and leave together.
+        // A generous bound: a stall of the machine may end the wait early, and a frame is then split.
+        var results = await stream.CallAsync([.. channels.Select((channel, i) => RawClient.Call(channel, (ulong)(i + 100), "Increment", RawClient.SInt64AtField1(1)))]);
+        Assert.All(results.Values, result => Assert.Equal(2, DecodeSInt64Result(result)));
+        Assert.InRange(stream.FramesReceived - framesBefore, 1, 8);
+    }
+
+    [Fact]
     public async Task AnObjectThatBlocksItsTurnDoesNotHoldUpTheResultsOfTheOtherCallsInItsFrame()
     {
         using var stream = _raw.Connect();
@@ -264,5 +279,37 @@ public sealed class RawClientTests : IAsyncLifetime
         await stop.CancelAsync();
         await sender;
         Gate.Open(gateId);
+    }
+
+    [Fact]
+    public async Task AResultThatComesLaterIsNotHeldUpByAnotherObjectBlockingItsTurn()
+    {
+        using var stream = _raw.Connect();
+        var waiterId = IdOf("GATES", Guid.NewGuid().ToString());
+        var blockerId = IdOf("GATES", Guid.NewGuid().ToString());
+        await stream.WriteAsync(RawClient.Call(stream.Open("GATES", waiterId), 1, "Wait", RawClient.SInt64AtField1(5)));
+        await WaitUntilWaiting(waiterId);
+        // Past the waiting call's first turn, so that the blocking call's hold is the only one.
+        await Task.Delay(100);
+        await stream.WriteAsync(RawClient.Call(stream.Open("GATES", blockerId), 2, "Block", RawClient.SInt64AtField1(100)));
+        await WaitUntilWaiting(blockerId);
+
+        // The waiting call is answered on a later turn, while the blocking call's first turn never ends.
+        Gate.Open(waiterId);
+        var answered = await stream.ReceiveAsync(1).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(RawClient.SInt64AtField1(5), answered[1].Value.ToByteArray());
+
+        Gate.Open(blockerId);
+        Assert.Equal(RawClient.SInt64AtField1(100), (await stream.ReceiveAsync(1).WaitAsync(TimeSpan.FromSeconds(30)))[2].Value.ToByteArray());
+    }
+
+    private static async Task WaitUntilWaiting(string gateId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!Gate.Waiting.ContainsKey(gateId))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The call never reached its object.");
+            await Task.Delay(5);
+        }
     }
 }

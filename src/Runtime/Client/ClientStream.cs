@@ -162,20 +162,26 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     private void Queue(ClientEntry entry, bool alone = false)
     {
         _writer.Enqueue(entry, alone);
-        ReleaseContinuationHold();
+        if (!ReleaseContinuationHold())
+        {
+            // Queued by code that holds nothing: it must not wait on a holder that never comes back.
+            _writer.WatchHeld();
+        }
     }
 
     /// <summary>
     /// A continuation's first call releases its hold: the frame need not wait for the rest of its code,
-    /// which may block on that very call.
+    /// which may block on that very call. False when this thread holds nothing.
     /// </summary>
-    private void ReleaseContinuationHold()
+    private bool ReleaseContinuationHold()
     {
-        if (t_continuation == this)
+        if (t_continuation != this)
         {
-            t_continuation = null;
-            _writer.Release(t_holdGeneration);
+            return false;
         }
+        t_continuation = null;
+        _writer.Release(t_holdGeneration);
+        return true;
     }
 
     private bool TryTake(ulong callId, out IPendingCall pending)

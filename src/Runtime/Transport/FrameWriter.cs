@@ -91,6 +91,9 @@ internal sealed class FrameWriter<TItem, TFrame> : IThreadPoolWorkItem where TFr
     /// <inheritdoc cref="WriteHolds.TakeForOthers"/>
     public int HoldForOthers(int count) => _holds.TakeForOthers(count);
 
+    /// <inheritdoc cref="WriteHolds.WatchHeld"/>
+    public void WatchHeld() => _holds.WatchHeld();
+
     /// <summary>True while writes wait for a <see cref="Release"/>.</summary>
     public bool IsHeld => _holds.IsHeld;
 

@@ -39,14 +39,29 @@ internal sealed class WriteHolds : IDisposable
     /// about a hundred to two hundred while others keep taking and releasing holds. What it holds is then written late
     /// rather than never, and a holder that never comes back cannot hold the holds taken after it.
     /// </summary>
+    /// <remarks>
+    /// The check that ends generations runs on a timer, which costs wake-ups; it is armed only where a
+    /// holder that never comes back could hold someone else's items: when several holds are taken at
+    /// once, or join holds already taken. A lone holder's own items wait for nobody but itself; items
+    /// queued by others meanwhile call <see cref="WatchHeld"/>.
+    /// </remarks>
     public int TakeForOthers(int count)
     {
-        var generation = Take(count);
-        if (count > 0 && Volatile.Read(ref _checkArmed) == 0)
+        var state = Interlocked.Add(ref _state, count);
+        if ((count > 1 || CountOf(state) > count) && Volatile.Read(ref _checkArmed) == 0)
         {
             ArmCheck();
         }
-        return generation;
+        return GenerationOf(state);
+    }
+
+    /// <summary>Arms the check if anything is held: for items queued by someone who holds nothing.</summary>
+    public void WatchHeld()
+    {
+        if (IsHeld && Volatile.Read(ref _checkArmed) == 0)
+        {
+            ArmCheck();
+        }
     }
 
     /// <summary>

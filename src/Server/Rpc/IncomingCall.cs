@@ -21,6 +21,8 @@ internal sealed class IncomingCall
     private IncomingCallData _call;
     private CancellationToken _cancellation;
     private int _hold;
+    // True while the call's first turn runs, its hold still taken.
+    private bool _inFirstTurn;
 
     private IncomingCall()
     {
@@ -46,9 +48,14 @@ internal sealed class IncomingCall
         // Answering may recycle this instance: what the release needs is read first.
         var stream = _stream;
         var hold = _hold;
+        _inFirstTurn = true;
         try
         {
-            RunFirstTurn();
+            if (!RunFirstTurn())
+            {
+                // Not answered yet, so the instance is still this call's: its answer comes on a later turn.
+                _inFirstTurn = false;
+            }
         }
         finally
         {
@@ -56,7 +63,8 @@ internal sealed class IncomingCall
         }
     }
 
-    private void RunFirstTurn()
+    /// <summary>Starts the call on its object; true when it was answered at once.</summary>
+    private bool RunFirstTurn()
     {
         ValueTask<ReadOnlyMemory<byte>> pending;
         try
@@ -67,16 +75,15 @@ internal sealed class IncomingCall
         catch (Exception e)
         {
             Finish(ErrorFor(e, _call.Method));
-            return;
+            return true;
         }
         if (pending.IsCompleted)
         {
             Finish(pending);
+            return true;
         }
-        else
-        {
-            _ = AwaitAndFinish(pending);
-        }
+        _ = AwaitAndFinish(pending);
+        return false;
     }
 
     private async Task AwaitAndFinish(ValueTask<ReadOnlyMemory<byte>> pending)
@@ -128,17 +135,19 @@ internal sealed class IncomingCall
         var stream = _stream;
         var activation = _activation;
         var call = _call;
+        var holdsNothing = !_inFirstTurn;
         // Nothing below touches this instance: the next call may take it at once.
         _stream = null!;
         _activation = null!;
         _call = default;
         _cancellation = default;
         _hold = 0;
+        _inFirstTurn = false;
         ObjectCache<IncomingCall>.Return(this);
         // The event ends before its answer leaves: a caller holding the result finds the event counted out
         // (and the idle time stamped) already.
         activation.Exit();
-        stream.Complete(call.CallId, call.Cancellable, value, error);
+        stream.Complete(call.CallId, call.Cancellable, value, error, holdsNothing);
     }
 
     private static Error ErrorFor(Exception exception, string method) => exception switch

@@ -43,10 +43,11 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     /// <summary>Handles one frame in protocol order (opens, calls, cancels, closes), then sends what finished meanwhile.</summary>
     public void Dispatch(IncomingClientFrame frame)
     {
-        var hold = _writer.Hold();
-        // Each call holds the writes too, until its first turn on its object ends: the results of a
-        // frame's calls that finish at once leave in one frame, even when many objects' turns ran them.
+        // Each call holds the writes until its first turn on its object ends: the results of a frame's
+        // calls that finish at once leave in one frame, even when many objects' turns ran them. Taken
+        // before the frame's own hold, so that a lone call's hold arms no check (see HoldForOthers).
         var callsHold = _writer.HoldForOthers(frame.Calls.Count);
+        var hold = _writer.Hold();
         try
         {
             foreach (var open in frame.Opens)
@@ -77,8 +78,12 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         }
     }
 
-    /// <summary>Queues a call's result (its encoded value, or its error) for sending and forgets the call.</summary>
-    public void Complete(ulong callId, bool cancellable, ReadOnlyMemory<byte> value, Error? error)
+    /// <summary>
+    /// Queues a call's result (its encoded value, or its error) for sending and forgets the call.
+    /// <paramref name="holdsNothing"/>: answered after the call's first turn, when its own hold is gone,
+    /// so that the result must not wait on another call's turn that never ends.
+    /// </summary>
+    public void Complete(ulong callId, bool cancellable, ReadOnlyMemory<byte> value, Error? error, bool holdsNothing = false)
     {
         if (Volatile.Read(ref _inFlight) == 1)
         {
@@ -87,6 +92,10 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         else
         {
             _writer.EnqueueInTurn(new ServerEntry(callId, value, error));
+        }
+        if (holdsNothing)
+        {
+            _writer.WatchHeld();
         }
         if (cancellable && _cancellations.TryRemove(callId, out var cancellation))
         {

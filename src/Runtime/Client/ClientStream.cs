@@ -17,8 +17,8 @@ namespace SourceGenDO;
 /// <remarks>
 /// The reader holds the writes once for every call a frame of results answers, and each of those
 /// callers' continuations releases its hold when it sends its next call or returns: the calls a frame
-/// of results brings about leave in one frame, not one frame each. Holds that stop moving (a caller
-/// blocked before its next call) end on their own after a millisecond (<see cref="WriteHolds"/>).
+/// of results brings about leave in one frame, not one frame each. A caller that blocks before its next
+/// call cannot hold the others for long: <see cref="WriteHolds.TakeForOthers"/> ends such holds.
 /// </remarks>
 internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat
 {

@@ -36,8 +36,9 @@ internal sealed class WriteHolds : IDisposable
     /// Takes <paramref name="count"/> holds for code the writer does not control (callers' continuations,
     /// objects' turns), which may block or run on for long: a generation that holds such holds ends, even
     /// if they are not all released, when no hold moved for a millisecond or so, and at the latest after
-    /// about a hundred to two hundred while others keep taking and releasing holds. What it holds is then written late
-    /// rather than never, and a holder that never comes back cannot hold the holds taken after it.
+    /// about a hundred to two hundred milliseconds while others keep taking and releasing holds. What it
+    /// holds is then written late rather than never, and a holder that never comes back cannot hold the
+    /// holds taken after it.
     /// </summary>
     /// <remarks>
     /// The check that ends generations runs on a timer, which costs wake-ups; it is armed only where a

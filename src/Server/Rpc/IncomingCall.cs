@@ -21,8 +21,8 @@ internal sealed class IncomingCall
     private IncomingCallData _call;
     private CancellationToken _cancellation;
     private int _hold;
-    // True while the call's first turn runs, its hold still taken.
-    private bool _inFirstTurn;
+    // Set when the call is answered on a later turn than its first, whose hold is released by then.
+    private bool _answersLater;
 
     private IncomingCall()
     {
@@ -48,14 +48,9 @@ internal sealed class IncomingCall
         // Answering may recycle this instance: what the release needs is read first.
         var stream = _stream;
         var hold = _hold;
-        _inFirstTurn = true;
         try
         {
-            if (!RunFirstTurn())
-            {
-                // Not answered yet, so the instance is still this call's: its answer comes on a later turn.
-                _inFirstTurn = false;
-            }
+            RunFirstTurn();
         }
         finally
         {
@@ -63,8 +58,7 @@ internal sealed class IncomingCall
         }
     }
 
-    /// <summary>Starts the call on its object; true when it was answered at once.</summary>
-    private bool RunFirstTurn()
+    private void RunFirstTurn()
     {
         ValueTask<ReadOnlyMemory<byte>> pending;
         try
@@ -75,21 +69,24 @@ internal sealed class IncomingCall
         catch (Exception e)
         {
             Finish(ErrorFor(e, _call.Method));
-            return true;
+            return;
         }
         if (pending.IsCompleted)
         {
             Finish(pending);
-            return true;
         }
-        _ = AwaitAndFinish(pending);
-        return false;
+        else
+        {
+            _ = AwaitAndFinish(pending);
+        }
     }
 
     private async Task AwaitAndFinish(ValueTask<ReadOnlyMemory<byte>> pending)
     {
         // Resumes on the object's scheduler, which is current here, so answering stays in its order. The
-        // ValueTask is read exactly once: it may be backed by a pooled source.
+        // ValueTask is read exactly once: it may be backed by a pooled source. The answer comes on a later
+        // turn, after the first one released the call's hold.
+        _answersLater = true;
         ReadOnlyMemory<byte> value;
         try
         {
@@ -135,14 +132,14 @@ internal sealed class IncomingCall
         var stream = _stream;
         var activation = _activation;
         var call = _call;
-        var holdsNothing = !_inFirstTurn;
+        var holdsNothing = _answersLater;
         // Nothing below touches this instance: the next call may take it at once.
         _stream = null!;
         _activation = null!;
         _call = default;
         _cancellation = default;
         _hold = 0;
-        _inFirstTurn = false;
+        _answersLater = false;
         ObjectCache<IncomingCall>.Return(this);
         // The event ends before its answer leaves: a caller holding the result finds the event counted out
         // (and the idle time stamped) already.

@@ -57,26 +57,28 @@ internal sealed class ChildProcess : IAsyncDisposable
     /// <summary>Whether <see cref="DisposeAsync"/> or <see cref="Kill"/> had to kill the process.</summary>
     public bool WasKilled { get; private set; }
 
-    public static ChildProcess Start(string dll, params string[] arguments) => Start(dll, null, 0, arguments);
+    public static ChildProcess Start(string dll, params string[] arguments) => Start(dll, null, [], arguments);
 
     /// <summary>
     /// Starts <paramref name="dll"/>; <paramref name="onOutputLine"/> sees every line it prints, on a thread of
-    /// its own. A <paramref name="niceness"/> above 0 starts it under <c>nice</c>, so that every thread of
-    /// the process has that lower CPU priority.
+    /// its own. A non-empty <paramref name="launcher"/> runs it through that command (for example
+    /// <c>nice -n 10</c>, <c>prlimit --nofile=1024</c>), so that the whole process has those settings.
     /// </summary>
-    public static ChildProcess Start(string dll, Action<string>? onOutputLine, int niceness, params string[] arguments)
+    public static ChildProcess Start(string dll, Action<string>? onOutputLine, IReadOnlyList<string> launcher, params string[] arguments)
     {
-        var info = new ProcessStartInfo(niceness > 0 ? "nice" : "dotnet")
+        var info = new ProcessStartInfo(launcher.Count > 0 ? launcher[0] : "dotnet")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (niceness > 0)
+        if (launcher.Count > 0)
         {
-            info.ArgumentList.Add("-n");
-            info.ArgumentList.Add(niceness.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            foreach (var part in launcher.Skip(1))
+            {
+                info.ArgumentList.Add(part);
+            }
             info.ArgumentList.Add("dotnet");
         }
         info.ArgumentList.Add(dll);

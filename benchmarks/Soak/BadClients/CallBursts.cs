@@ -60,7 +60,10 @@ internal abstract class CallBursts(string kind, Uri address, int callsPerBurst, 
             {
                 // Counted one by one below.
             }
-            _burstTimes.Record(System.Diagnostics.Stopwatch.GetTimestamp() - start);
+            if (!stop.IsCancellationRequested)
+            {
+                _burstTimes.Record(System.Diagnostics.Stopwatch.GetTimestamp() - start);
+            }
             _bursts++;
             Count(tasks, stop.IsCancellationRequested);
             foreach (var stub in stubs)
@@ -70,7 +73,9 @@ internal abstract class CallBursts(string kind, Uri address, int callsPerBurst, 
             }
             await PauseAsync(pause, stop);
         }
-        Saw.Add($"bursts, which took p50 {_burstTimes.PercentileMicroseconds(0.5) / 1000:N0} ms, max {_burstTimes.PercentileMicroseconds(1) / 1000:N0} ms", _bursts);
+        Saw.Add(_burstTimes.Count == 0
+            ? "bursts, none ended before the stop"
+            : $"bursts; those that ended before the stop took p50 {_burstTimes.PercentileMicroseconds(0.5) / 1000:N0} ms, max {_burstTimes.PercentileMicroseconds(1) / 1000:N0} ms", _bursts);
         // The process ends with the soak; a hung client must not hold it up.
         _ = client.DisposeAsync();
     }

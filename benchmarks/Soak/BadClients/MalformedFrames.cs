@@ -12,7 +12,7 @@ internal sealed class MalformedFrames(RawWire wire, int workers, double perSecon
     private static readonly byte[] OneByte = [0x0A];
 
     protected override string Did =>
-        $"{perSecond:N0} Connect streams a second ({workers} at a time), each sending one malformed message (a one-byte frame, or 16 to 4,096 random bytes) and waiting for the stream's end";
+        $"up to {perSecond:N0} Connect streams a second ({workers} at a time), each sending one malformed message (a one-byte frame, or 16 to 4,096 random bytes) and waiting for the stream's end";
 
     protected override async Task RunAsync(CancellationToken stop)
     {

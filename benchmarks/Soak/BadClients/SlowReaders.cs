@@ -51,7 +51,7 @@ internal sealed class SlowReaders(RawWire wire, int streams, long callsEach, Tim
                     var writeStart = Stopwatch.GetTimestamp();
                     if (await Task.WhenAny(pending, Task.Delay(BlockedWrite, stop)) != pending && !stop.IsCancellationRequested)
                     {
-                        Saw.Add("a write blocked over 1 s (the server pushed back)");
+                        Saw.Add("a write blocked over 1 s");
                     }
                     await pending;
                     pending = null;
@@ -72,7 +72,7 @@ internal sealed class SlowReaders(RawWire wire, int streams, long callsEach, Tim
             {
                 if (pending is { IsCompleted: false })
                 {
-                    Saw.Add("a write still blocked at the end (the server pushed back)");
+                    Saw.Add("a write still blocked at the end (the server stopped reading)");
                 }
             }
             catch (Exception e)

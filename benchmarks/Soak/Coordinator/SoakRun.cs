@@ -32,6 +32,7 @@ internal static class SoakRun
             RssBoundMiB: arguments.GetInt("rss-bound-mib", 1024),
             RssKillMiB: arguments.GetInt("rss-kill-mib", 4096),
             BadNiceness: arguments.GetInt("bad-nice", 10),
+            ServerOpenFiles: arguments.GetInt("server-nofile", 0),
             BadArguments: [.. BadOptions.Where(arguments.Has).SelectMany(option => new[] { "--" + option, arguments.Require(option) })]);
         var root = BenchmarkRun.RepositoryRoot();
         var output = Path.GetFullPath(arguments.Get("out") ?? Path.Combine(root, "benchmarks", "results"));
@@ -82,7 +83,9 @@ internal static class SoakRun
             var serverStoppedGracefully = false;
             try
             {
-                _server = ChildProcess.Start(_dll, _serverLog.Observe, 0, "server", "--port", _port);
+                // --server-nofile: the open-file limit of a default deployment (1,024) instead of this shell's.
+                string[] serverLauncher = settings.ServerOpenFiles > 0 ? ["prlimit", $"--nofile={settings.ServerOpenFiles}:{settings.ServerOpenFiles}"] : [];
+                _server = ChildProcess.Start(_dll, _serverLog.Observe, serverLauncher, "server", "--port", _port);
                 _watch.Add("server", _server);
                 await _server.WaitReadyAsync(TimeSpan.FromSeconds(60)).WaitAsync(watchdog.Token);
                 Console.WriteLine($"server {_server.Id} listening on {_port}");
@@ -97,7 +100,8 @@ internal static class SoakRun
 
                 // Lower CPU priority: the bad clients stand for other machines, so their own work (encoding
                 // floods, failing calls) should not be charged to the server they attack.
-                _bad = ChildProcess.Start(_dll, null, settings.BadNiceness, ["bad", "--port", _port, "--hang-seconds", Text(settings.HangSeconds), .. settings.BadArguments]);
+                string[] badLauncher = settings.BadNiceness > 0 ? ["nice", "-n", Text(settings.BadNiceness)] : [];
+                _bad = ChildProcess.Start(_dll, null, badLauncher, ["bad", "--port", _port, "--hang-seconds", Text(settings.HangSeconds), .. settings.BadArguments]);
                 _watch.Add("bad", _bad);
                 try
                 {
@@ -235,7 +239,7 @@ internal static class SoakRun
 /// <summary>The run's settings, as given on the command line.</summary>
 internal sealed record SoakSettings(
     double Seconds, double WarmupSeconds, double AfterSeconds, double HangSeconds, int Callers, int Objects, int RssBoundMiB, int RssKillMiB,
-    int BadNiceness, string[] BadArguments);
+    int BadNiceness, int ServerOpenFiles, string[] BadArguments);
 
 /// <summary>What the coordinator measured over one phase.</summary>
 internal sealed record PhaseMeasurement(

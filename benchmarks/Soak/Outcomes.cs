@@ -39,11 +39,12 @@ internal sealed class Outcomes
         _ => $"{exception.GetType().Name}{(exception.IsRemote() ? " (remote)" : "")}: {Short(exception.Message)}",
     };
 
-    /// <summary>The first 100 characters of <paramref name="text"/>, with its length when it is longer.</summary>
+    /// <summary>The first 200 characters of <paramref name="text"/> (enough for an HTTP/2 error code after grpc-dotnet's prefix), with its length when it is longer.</summary>
     public static string Short(string? text)
     {
+        const int Kept = 200;
         text = (text ?? "").ReplaceLineEndings(" ");
-        return text.Length <= 100 ? text : $"{text[..100]}… ({text.Length:N0} chars)";
+        return text.Length <= Kept ? text : $"{text[..Kept]}… ({text.Length:N0} chars)";
     }
 
     private static string Flags(DurableObjectException e)

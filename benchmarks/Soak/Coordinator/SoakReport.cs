@@ -24,7 +24,7 @@ internal sealed class SoakReport(string environment, SoakSettings settings, Soak
     public string ToMarkdown()
     {
         var text = new StringBuilder();
-        Line(text, $"Machine: {environment}. Run of {elapsed.TotalSeconds:N0} s: one server process (defaults of `AddDurableObjects`), the good clients' process ({settings.Callers} callers in a closed loop over {settings.Objects} objects through one `DurableObjectClient`), the bad clients' process in the soak phase only; all on loopback.");
+        Line(text, $"Machine: {environment}. Run of {elapsed.TotalSeconds:N0} s: one server process (defaults of `AddDurableObjects`), the good clients' process ({settings.Callers} callers in a closed loop over {settings.Objects} objects through one `DurableObjectClient`), the bad clients' process in the soak phase only{(settings.BadNiceness > 0 ? $" (at nice {settings.BadNiceness}, as if on other machines)" : "")}; all on loopback, sharing {Environment.ProcessorCount} cores, so the server's work for the bad clients competes with the good clients for CPU (the last column says how much each took).");
         Line(text, $"Phases: baseline {settings.Seconds:N0} s (good clients alone), soak {settings.Seconds:N0} s (beside every bad client), after {settings.AfterSeconds:N0} s (the bad clients gone). A call belongs to the phase it started in; a call is hung when it takes over {settings.HangSeconds:0} s.");
         text.AppendLine();
         text.AppendLine("| phase | good calls/s | vs baseline | p50 ms | p99 ms | max ms | hung (never completed) | good errors | server RSS peak / end | CPU s: server, good, bad |");
@@ -107,7 +107,7 @@ internal sealed class SoakReport(string environment, SoakSettings settings, Soak
         }
 
         text.AppendLine();
-        Line(text, $"The RSS bound: the server idles at about 60 MiB and peaks near 120 MiB under the load benchmark's objects1000; the bad clients are owed what their bounds allow: a few slow-reader streams' unsent results and calls in flight (tens of MiB each at sensible per-stream bounds), a burst of oversize errors in flight (1,000 of 40,000 chars by default (about 40 MiB per copy)), a queue of calls past the object's bound (about 1 KiB each, 50,000 at most), and a few hundred idle sockets (kilobytes each). That sums to a few hundred MiB; {settings.RssBoundMiB:N0} MiB leaves room for the GC's headroom, while unbounded buffering (about 1 KiB per call a slow reader sends, 250,000 calls per stream) passes it. The soak kills a process past {settings.RssKillMiB:N0} MiB to protect the machine.");
+        Line(text, $"The RSS bound: the server idles at about 60 MiB and peaks near 120 MiB under the load benchmark's objects1000; the bad clients are owed what their bounds allow: a few slow-reader streams' unsent results and calls in flight (tens of MiB each at sensible per-stream bounds), a burst of oversize errors in flight (by default 1,000 of 40,000 chars: about 40 MiB per copy), a queue of calls past the object's bound (about 1 KiB each, 50,000 at most), and a few hundred idle sockets (kilobytes each). That sums to a few hundred MiB; {settings.RssBoundMiB:N0} MiB leaves room for the GC's headroom, while unbounded buffering (about 1 KiB per call a slow reader sends, 250,000 calls per stream) passes it. The soak kills a process past {settings.RssKillMiB:N0} MiB to protect the machine.");
         return text.ToString();
     }
 

@@ -12,6 +12,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly Queue<string> _lines = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TimeSpan _lastProcessorTime;
 
     private ChildProcess(Process process, string label, Action<string>? onOutputLine)
     {
@@ -105,18 +106,21 @@ internal sealed class ChildProcess : IAsyncDisposable
         return _process.HasExited ? 0 : _process.WorkingSet64;
     }
 
-    /// <summary>The CPU time the process has used so far (zero once it has exited).</summary>
+    /// <summary>The CPU time the process has used so far; once it has exited, the last that was read.</summary>
     public TimeSpan ProcessorTime()
     {
         try
         {
-            return _process.HasExited ? TimeSpan.Zero : _process.TotalProcessorTime;
+            if (!_process.HasExited)
+            {
+                _lastProcessorTime = _process.TotalProcessorTime;
+            }
         }
         catch (InvalidOperationException)
         {
             // It exited between the check and the read.
-            return TimeSpan.Zero;
         }
+        return _lastProcessorTime;
     }
 
     /// <summary>Writes one line to the role's standard input.</summary>

@@ -91,6 +91,8 @@ internal sealed class ProcessWatch(long killAboveBytes)
                     continue;
                 }
                 var bytes = watched.Process.ResidentBytes();
+                // Keeps the process's last CPU time fresh, for a phase in which it dies.
+                watched.Process.ProcessorTime();
                 watched.Peaks[_phase] = Math.Max(watched.Peaks.GetValueOrDefault(_phase), bytes);
                 if (bytes > killAboveBytes && watched.KilledAtCap is null)
                 {

@@ -51,7 +51,7 @@ internal sealed class SoakReport(string environment, SoakSettings settings, Soak
             Line(text, $"| {target.What} | {Cell(target.Measured)} | {(target.Met ? "met" : "**NOT MET**")} |");
         }
         text.AppendLine();
-        Line(text, $"Server: {ServerFateText()}; peak RSS {MiB(result.Server.PeakBytes)} MiB over the run, {MiB(result.Server.EndBytes)} MiB at the end; {(result.Server.StoppedGracefully ? "stopped within 10 s when asked" : "did **not** stop within 10 s when asked (killed)")}.");
+        Line(text, $"Server: {ServerFateText()}; peak RSS {MiB(result.Server.PeakBytes)} MiB over the run, {MiB(result.Server.EndBytes)} MiB at the end{(!result.Server.Survived ? "" : result.Server.StoppedGracefully ? "; stopped within 10 s when asked" : "; did **not** stop within 10 s when asked (killed)")}.");
 
         var errors = result.Good?.Phases.Where(p => p.Errors.Count > 0).ToList() ?? [];
         if (errors.Count > 0)

@@ -9,13 +9,16 @@ namespace SourceGenDO.Load;
 internal sealed class LatencyHistogram
 {
     private const int SubBuckets = 64;
+    private static readonly double NanosecondsPerTick = 1e9 / Stopwatch.Frequency;
     private readonly long[] _counts = new long[64 * SubBuckets];
 
     public long Count { get; private set; }
 
     public void Record(long stopwatchTicks)
     {
-        var nanoseconds = (ulong)Math.Max(1, stopwatchTicks * 1_000_000_000 / Stopwatch.Frequency);
+        // In floating point: ticks times 10^9 overflows a long past about 9 s (the soak records hangs and
+        // connection lifetimes far longer).
+        var nanoseconds = (ulong)Math.Max(1, stopwatchTicks * NanosecondsPerTick);
         _counts[BucketOf(nanoseconds)]++;
         Count++;
     }

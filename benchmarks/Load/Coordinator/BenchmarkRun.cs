@@ -121,7 +121,7 @@ internal static class BenchmarkRun
         return Path.Combine(output, dll);
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
@@ -133,7 +133,7 @@ internal static class BenchmarkRun
         throw new InvalidOperationException("Run the benchmark from inside the SourceGenDO repository.");
     }
 
-    private static string Environment()
+    internal static string Environment()
     {
         var cpu = File.Exists("/proc/cpuinfo")
             ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()

@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using System.Globalization;
+using SourceGenDO.Load;
+using SourceGenDO.Load.Coordinator;
+using SourceGenDO.Soak.Roles;
+
+namespace SourceGenDO.Soak.Coordinator;
+
+/// <summary>
+/// The one command: a server process; the good clients' process, measured alone (baseline), then beside
+/// the bad clients' process (soak), then alone again (after); writes benchmarks/results/soak-latest.md
+/// and .json. Every wait is bounded and a watchdog kills every process past 2 x seconds + 90 s.
+/// </summary>
+internal static class SoakRun
+{
+    // Options passed on to the bad clients' process as given.
+    private static readonly string[] BadOptions =
+    [
+        "slow-readers", "slow-reader-calls", "malformed-streams", "malformed-per-second", "silent-sockets", "flood-connections",
+        "flood-burst", "flood-pause", "oversize-calls", "oversize-length", "oversize-pause", "only",
+    ];
+
+    public static async Task<int> RunAsync(Arguments arguments)
+    {
+        var settings = new SoakSettings(
+            Seconds: arguments.GetDouble("seconds", 120),
+            WarmupSeconds: arguments.GetDouble("warmup", 5),
+            AfterSeconds: arguments.GetDouble("after", 5),
+            HangSeconds: arguments.GetDouble("hang-seconds", 10),
+            Callers: arguments.GetInt("callers", 64),
+            Objects: arguments.GetInt("objects", 16),
+            RssBoundMiB: arguments.GetInt("rss-bound-mib", 1024),
+            RssKillMiB: arguments.GetInt("rss-kill-mib", 4096),
+            BadNiceness: arguments.GetInt("bad-nice", 10),
+            ServerOpenFiles: arguments.GetInt("server-nofile", 0),
+            BadArguments: [.. BadOptions.Where(arguments.Has).SelectMany(option => new[] { "--" + option, arguments.Require(option) })]);
+        var root = BenchmarkRun.RepositoryRoot();
+        var output = Path.GetFullPath(arguments.Get("out") ?? Path.Combine(root, "benchmarks", "results"));
+        Directory.CreateDirectory(output);
+
+        var run = new Run(settings);
+        var clock = Stopwatch.StartNew();
+        var result = await run.ExecuteAsync();
+        var report = new SoakReport(BenchmarkRun.Environment(), settings, result, clock.Elapsed);
+        var markdown = report.ToMarkdown();
+        await File.WriteAllTextAsync(Path.Combine(output, "soak-latest.md"), markdown);
+        await File.WriteAllTextAsync(Path.Combine(output, "soak-latest.json"), report.ToJson());
+        Console.WriteLine();
+        Console.WriteLine(markdown);
+        Console.WriteLine($"Written to {Path.Combine(output, "soak-latest.md")} and soak-latest.json ({clock.Elapsed.TotalSeconds:N0} s)");
+        return 0;
+    }
+
+    /// <summary>One soak run: its processes, the watchdog and what was measured.</summary>
+    private sealed class Run(SoakSettings settings)
+    {
+        private readonly string _dll = typeof(SoakRun).Assembly.Location;
+        private readonly string _port = Systems.Ports.Free().Main;
+        private readonly ServerLog _serverLog = new();
+        private readonly ProcessWatch _watch = new(settings.RssKillMiB * 1048576L);
+        private readonly List<string> _problems = [];
+        private readonly List<PhaseMeasurement> _phases = [];
+        private ChildProcess? _server;
+        private ChildProcess? _good;
+        private ChildProcess? _bad;
+
+        private TimeSpan Hang => TimeSpan.FromSeconds(settings.HangSeconds);
+
+        public async Task<SoakResult> ExecuteAsync()
+        {
+            using var watchdog = new CancellationTokenSource(TimeSpan.FromSeconds(2 * settings.Seconds + 90));
+            using var sampling = new CancellationTokenSource();
+            var sampler = Task.Run(() => _watch.RunAsync(sampling.Token));
+            await using var killAll = watchdog.Token.Register(() =>
+            {
+                Problem($"the watchdog stopped the run after {2 * settings.Seconds + 90:N0} s");
+                KillAll();
+            });
+            GoodClientsResult? good = null;
+            BadClientsResult? bad = null;
+            long serverEndBytes = 0;
+            int? serverExitCode = null;
+            var serverStoppedGracefully = false;
+            try
+            {
+                // --server-nofile: the open-file limit of a default deployment (1,024) instead of this shell's.
+                string[] serverLauncher = settings.ServerOpenFiles > 0 ? ["prlimit", $"--nofile={settings.ServerOpenFiles}:{settings.ServerOpenFiles}"] : [];
+                _server = ChildProcess.Start(_dll, _serverLog.Observe, serverLauncher, "server", "--port", _port);
+                _watch.Add("server", _server);
+                await _server.WaitReadyAsync(TimeSpan.FromSeconds(60)).WaitAsync(watchdog.Token);
+                Console.WriteLine($"server {_server.Id} listening on {_port}");
+
+                _good = ChildProcess.Start(_dll, "good", "--port", _port, "--callers", Text(settings.Callers), "--objects", Text(settings.Objects),
+                    "--hang-seconds", Text(settings.HangSeconds));
+                _watch.Add("good", _good);
+                await _good.WaitReadyAsync(TimeSpan.FromSeconds(30)).WaitAsync(watchdog.Token);
+                await Task.Delay(TimeSpan.FromSeconds(settings.WarmupSeconds), watchdog.Token);
+
+                await PhaseAsync("baseline", settings.Seconds, watchdog.Token);
+
+                // Lower CPU priority: the bad clients stand for other machines, so their own work (encoding
+                // floods, failing calls) should not be charged to the server they attack.
+                string[] badLauncher = settings.BadNiceness > 0 ? ["nice", "-n", Text(settings.BadNiceness)] : [];
+                _bad = ChildProcess.Start(_dll, null, badLauncher, ["bad", "--port", _port, "--hang-seconds", Text(settings.HangSeconds), .. settings.BadArguments]);
+                _watch.Add("bad", _bad);
+                try
+                {
+                    await _bad.WaitReadyAsync(Hang + TimeSpan.FromSeconds(20)).WaitAsync(watchdog.Token);
+                }
+                catch (TimeoutException)
+                {
+                    Problem("the bad clients did not report ready in time; the soak phase ran with whatever had started");
+                }
+                await PhaseAsync("soak", settings.Seconds, watchdog.Token);
+                bad = await ResultOfAsync<BadClientsResult>(_bad, "bad clients", Hang + TimeSpan.FromSeconds(20));
+
+                // Let the server notice the bad clients are gone before the last phase.
+                await Task.Delay(TimeSpan.FromSeconds(1), watchdog.Token);
+                await PhaseAsync("after", settings.AfterSeconds, watchdog.Token);
+                good = await ResultOfAsync<GoodClientsResult>(_good, "good clients", Hang + TimeSpan.FromSeconds(15));
+            }
+            catch (Exception e)
+            {
+                Problem($"the run stopped early: {Outcomes.Describe(e)}");
+                if (good is null && _good is { HasExited: false })
+                {
+                    good = await ResultOfAsync<GoodClientsResult>(_good, "good clients", Hang + TimeSpan.FromSeconds(15));
+                }
+            }
+            finally
+            {
+                // Stop watching before stopping anything: an exit from here on is ours.
+                await sampling.CancelAsync();
+                await sampler;
+                _watch.Sample();
+                if (_server is not null)
+                {
+                    serverEndBytes = _server.ResidentBytes();
+                    var serverAlive = !_server.HasExited;
+                    serverExitCode = serverAlive ? null : _server.ExitCode;
+                    // Closing standard input stops the server gracefully; ChildProcess kills it after 10 s.
+                    await _server.DisposeAsync();
+                    serverStoppedGracefully = serverAlive && !_server.WasKilled;
+                }
+                KillAll();
+            }
+
+            return new SoakResult(
+                _phases,
+                good,
+                bad,
+                new ServerFate(
+                    Survived: _watch.ExitedIn("server") is null && _watch.KilledAtCap("server") is null && _server is not null,
+                    ExitedIn: _watch.ExitedIn("server"),
+                    ExitCode: serverExitCode,
+                    KilledAtCap: _watch.KilledAtCap("server"),
+                    PeakBytes: _watch.PeakOverall("server"),
+                    EndBytes: serverEndBytes,
+                    StoppedGracefully: serverStoppedGracefully),
+                _serverLog.Snapshot(),
+                _problems);
+        }
+
+        /// <summary>Measures one phase: the good clients' window, and the server's memory and everyone's CPU over it.</summary>
+        private async Task PhaseAsync(string name, double seconds, CancellationToken watchdog)
+        {
+            Console.WriteLine($"phase {name}: {seconds:N0} s");
+            var cpu = Cpu();
+            _watch.BeginPhase(name);
+            _serverLog.BeginPhase(name);
+            Send(_good, $"phase {name}");
+            var clock = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(seconds), watchdog);
+            Send(_good, "pause");
+            _watch.Sample();
+            var end = _server?.ResidentBytes() ?? 0;
+            var cpuAfter = Cpu();
+            _watch.BeginPhase("between phases");
+            _serverLog.BeginPhase("between phases");
+            var phase = new PhaseMeasurement(name, clock.Elapsed.TotalSeconds, _watch.Peak("server", name), end,
+                cpuAfter.Server - cpu.Server, cpuAfter.Good - cpu.Good, cpuAfter.Bad - cpu.Bad, _watch.Peak("good", name), _watch.Peak("bad", name));
+            _phases.Add(phase);
+            Console.WriteLine($"  server RSS peak {phase.ServerPeakBytes / 1048576.0:N0} MiB, end {end / 1048576.0:N0} MiB; CPU s: server {phase.ServerCpuSeconds:N1}, good {phase.GoodCpuSeconds:N1}, bad {phase.BadCpuSeconds:N1}");
+        }
+
+        private (double Server, double Good, double Bad) Cpu() =>
+            (Seconds(_server), Seconds(_good), Seconds(_bad));
+
+        private static double Seconds(ChildProcess? process) => process?.ProcessorTime().TotalSeconds ?? 0;
+
+        /// <summary>Asks a client role to stop and reads its JSON; a role that does not answer in time is killed and reported.</summary>
+        private async Task<T?> ResultOfAsync<T>(ChildProcess process, string role, TimeSpan timeout) where T : class
+        {
+            Send(process, "stop");
+            try
+            {
+                return ResultJson.Read<T>(await process.JsonResultAsync(timeout));
+            }
+            catch (Exception e)
+            {
+                Problem($"the {role} gave no result: {Outcomes.Describe(e)}");
+                process.Kill();
+                return null;
+            }
+        }
+
+        private void Send(ChildProcess? process, string line)
+        {
+            try
+            {
+                process?.Send(line);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException)
+            {
+                // It has exited; the watch reports when.
+            }
+        }
+
+        private void KillAll()
+        {
+            _bad?.Kill();
+            _good?.Kill();
+            _server?.Kill();
+        }
+
+        private void Problem(string text)
+        {
+            lock (_problems)
+            {
+                _problems.Add(text);
+            }
+            Console.Error.WriteLine("  " + text);
+        }
+
+        private static string Text(double value) => value.ToString(CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>The run's settings, as given on the command line.</summary>
+internal sealed record SoakSettings(
+    double Seconds, double WarmupSeconds, double AfterSeconds, double HangSeconds, int Callers, int Objects, int RssBoundMiB, int RssKillMiB,
+    int BadNiceness, int ServerOpenFiles, string[] BadArguments);
+
+/// <summary>What the coordinator measured over one phase.</summary>
+internal sealed record PhaseMeasurement(
+    string Name, double Seconds, long ServerPeakBytes, long ServerEndBytes, double ServerCpuSeconds, double GoodCpuSeconds, double BadCpuSeconds,
+    long GoodPeakBytes, long BadPeakBytes);
+
+/// <summary>What became of the server process.</summary>
+internal sealed record ServerFate(bool Survived, string? ExitedIn, int? ExitCode, string? KilledAtCap, long PeakBytes, long EndBytes, bool StoppedGracefully);
+
+/// <summary>Everything one soak run measured.</summary>
+internal sealed record SoakResult(
+    List<PhaseMeasurement> Phases, GoodClientsResult? Good, BadClientsResult? Bad, ServerFate Server,
+    Dictionary<string, ServerLog.PhaseLog> ServerLog, List<string> Problems);

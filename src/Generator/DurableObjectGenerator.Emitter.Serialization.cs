@@ -21,6 +21,8 @@ public sealed partial class DurableObjectGenerator
                 .Select(static t => t.Element!)
                 .Where(IsBoxed));
             var results = Distinct(_model.Methods.Where(static m => m.Result is not null).Select(static m => m.Result!));
+            // A result type read where it admits null and where it does not needs two readers.
+            var readers = new HashSet<string>(_model.Methods.Where(static m => m.Result is not null).Select(ResultReaderName));
             if (complexTypes.Count == 0 && results.Count == 0)
             {
                 return;
@@ -39,7 +41,7 @@ public sealed partial class DurableObjectGenerator
             foreach (var result in results)
             {
                 Separate(ref first);
-                EmitResultHelpers(result);
+                EmitResultHelpers(result, readers);
             }
             foreach (var type in complexTypes)
             {
@@ -87,7 +89,12 @@ public sealed partial class DurableObjectGenerator
 
         private string ValueId(ValueSpec value) => (value.IsNullableValueType ? "Nullable_" : "") + _types[value.TypeName].Id;
 
-        private void EmitResultHelpers(ValueSpec result)
+        /// <summary>The name of the helper that reads a method's result.</summary>
+        private string ResultReaderName(MethodSpec method) =>
+            (Absent(method.Result!, method.ResultAllowsNull) is AbsentAs.SharedEmpty or AbsentAs.NewEmpty ? "ReadNonNullResult_" : "ReadResult_") + ValueId(method.Result!);
+
+        /// <summary>The encoder of a result type, and the readers of it that <paramref name="readers"/> names.</summary>
+        private void EmitResultHelpers(ValueSpec result, HashSet<string> readers)
         {
             var type = TypeOf(result);
             var id = ValueId(result);
@@ -99,13 +106,28 @@ public sealed partial class DurableObjectGenerator
             _writer.Indentation++;
             WriteValue(result, "writer", "1", "value", "");
             _writer.Indentation--;
-            _writer.WriteLine($$"""
+            _writer.WriteLine("""
                     return writer.TakeBytes();
                 }
-
-                internal static {{type}} ReadResult_{{id}}(ref {{WireReader}} reader)
+                """);
+            foreach (var nonNull in new[] { false, true })
+            {
+                var name = (nonNull ? "ReadNonNullResult_" : "ReadResult_") + id;
+                if (readers.Contains(name))
                 {
-                    {{type}} value = default;
+                    _writer.WriteLine();
+                    EmitResultReader(result, name, nonNull ? Absent(result, allowsNull: false) : AbsentAs.Default);
+                }
+            }
+        }
+
+        private void EmitResultReader(ValueSpec result, string name, AbsentAs absent)
+        {
+            var type = TypeOf(result);
+            _writer.WriteLine($$"""
+                internal static {{type}} {{name}}(ref {{WireReader}} reader)
+                {
+                    {{type}} value = {{(absent == AbsentAs.SharedEmpty ? SharedEmpty(result, TypeOf(_types[result.TypeName].Element ?? result)) : "default")}};
                     while (reader.ReadTag(out var field))
                     {
                         if (field == 1)
@@ -117,7 +139,7 @@ public sealed partial class DurableObjectGenerator
                             reader.Skip();
                         }
                     }
-                    return value;
+                    {{(absent == AbsentAs.NewEmpty ? "return value ?? new();" : "return value;")}}
                 }
                 """);
         }
@@ -199,7 +221,32 @@ public sealed partial class DurableObjectGenerator
                     {
                         if (field == 1)
                         {
-                            result.Add({{readElement}});
+                """);
+            _writer.Indentation += 3;
+            if (!boxed && PackedWireType(element) is { } packedWireType)
+            {
+                // We write one key per element; proto3 writers pack repeated scalars. Parsers must take both.
+                _writer.WriteLine($$"""
+                    if (message.WireType == global::SourceGenDO.Serialization.WireType.LengthDelimited)
+                    {
+                        var packed = message.ReadPacked(global::SourceGenDO.Serialization.WireType.{{packedWireType}});
+                        while (!packed.IsAtEnd)
+                        {
+                            result.Add({{ReadExpression(element, "packed", "")}});
+                        }
+                    }
+                    else
+                    {
+                        result.Add({{readElement}});
+                    }
+                    """);
+            }
+            else
+            {
+                _writer.WriteLine($"result.Add({readElement});");
+            }
+            _writer.Indentation -= 3;
+            _writer.WriteLine($$"""
                         }
                         else
                         {
@@ -210,6 +257,60 @@ public sealed partial class DurableObjectGenerator
                 }
                 """);
         }
+
+        /// <summary>The wire type of the elements of a packed repeated field of this element type; null when it cannot be packed.</summary>
+        private string? PackedWireType(ValueSpec element) => element.IsNullableValueType ? null : _types[element.TypeName].Kind switch
+        {
+            WireKind.Single => "Fixed32",
+            WireKind.Double => "Fixed64",
+            WireKind.Bool or WireKind.SByte or WireKind.Int16 or WireKind.Int32 or WireKind.Int64 or WireKind.Byte or WireKind.UInt16
+                or WireKind.UInt32 or WireKind.UInt64 or WireKind.Char or WireKind.DateTime or WireKind.TimeSpan
+                or WireKind.Enum or WireKind.UnsignedEnum => "Varint",
+            _ => null,
+        };
+
+        /// <summary>What an absent value decodes as, by how its type is declared.</summary>
+        private enum AbsentAs
+        {
+            /// <summary>null, or the default of a value type.</summary>
+            Default,
+
+            /// <summary>An empty value shared by all (<c>""</c>, an empty array), so the variable starts with it.</summary>
+            SharedEmpty,
+
+            /// <summary>A new empty list or dictionary, made only when the field turned out absent.</summary>
+            NewEmpty,
+
+            /// <summary>No value at all: a record or class that admits no null has no empty form.</summary>
+            Missing,
+        }
+
+        // A proto3 writer omits an empty string, bytes or repeated field, so a type that admits no null
+        // reads an absent one as empty, as proto3 does.
+        private AbsentAs Absent(ValueSpec spec, bool allowsNull)
+        {
+            if (allowsNull || spec.IsNullableValueType)
+            {
+                return AbsentAs.Default;
+            }
+            var type = _types[spec.TypeName];
+            return type.Kind switch
+            {
+                WireKind.String or WireKind.Bytes or WireKind.Array => AbsentAs.SharedEmpty,
+                WireKind.List or WireKind.Dictionary => AbsentAs.NewEmpty,
+                WireKind.Object or WireKind.Protobuf when !type.IsValueType => AbsentAs.Missing,
+                _ => AbsentAs.Default,
+            };
+        }
+
+        /// <summary>The shared empty value of a string, bytes or array type.</summary>
+        /// <param name="arrayElementType">The element type of an array, as it can be named where the value goes.</param>
+        private string SharedEmpty(ValueSpec spec, string arrayElementType) => _types[spec.TypeName].Kind switch
+        {
+            WireKind.String => "\"\"",
+            WireKind.Bytes => "global::System.Array.Empty<byte>()",
+            _ => $"global::System.Array.Empty<{arrayElementType}>()",
+        };
 
         private void EmitDictionaryHelpers(TypeSpec type)
         {
@@ -312,7 +413,10 @@ public sealed partial class DurableObjectGenerator
                 _writer.WriteLine("var message = reader.ReadMessage();");
                 foreach (var property in type.Properties)
                 {
-                    _writer.WriteLine($"{TypeOf(property.Value)} property{Number(property.Field)} = default;");
+                    var initial = Absent(property.Value, property.AllowsNull) == AbsentAs.SharedEmpty
+                        ? SharedEmpty(property.Value, TypeOf(_types[property.Value.TypeName].Element ?? property.Value))
+                        : "default";
+                    _writer.WriteLine($"{TypeOf(property.Value)} property{Number(property.Field)} = {initial};");
                 }
                 _writer.WriteLine("while (message.ReadTag(out var field))");
                 _writer.OpenBlock();
@@ -329,6 +433,13 @@ public sealed partial class DurableObjectGenerator
                 _writer.WriteLine("    break;");
                 _writer.CloseBlock();
                 _writer.CloseBlock();
+                foreach (var property in type.Properties)
+                {
+                    if (Absent(property.Value, property.AllowsNull) == AbsentAs.NewEmpty)
+                    {
+                        _writer.WriteLine($"property{Number(property.Field)} ??= new();");
+                    }
+                }
             }
             var constructorArguments = string.Join(", ", type.Properties
                 .Where(static p => p.ConstructorPosition >= 0)

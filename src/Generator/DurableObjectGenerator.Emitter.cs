@@ -104,7 +104,7 @@ public sealed partial class DurableObjectGenerator
             }
             var cancellation = method.Parameters.FirstOrDefault(static p => p.IsCancellationToken) is { } token ? ", " + token.Identifier : "";
             var name = Literal(method.Name);
-            var reader = method.Result is { } result ? $"{SerializerType}.ReadResult_{ValueId(result)}" : null;
+            var reader = method.Result is not null ? $"{SerializerType}.{ResultReaderName(method)}" : null;
             switch (method.ReturnKind)
             {
                 case ReturnKind.Task:
@@ -218,11 +218,14 @@ public sealed partial class DurableObjectGenerator
             _writer.OpenBlock();
             foreach (var parameter in serialized)
             {
-                // An absent argument is null, or the default of a value type.
+                // An absent argument is null, the default of a value type, or the empty value of a string
+                // or collection whose type admits no null (see Absent).
                 var value = parameter.Value!;
-                _writer.WriteLine(value.IsNullableValueType || _types[value.TypeName].IsValueType
-                    ? $"{parameter.Identifier} = default;"
-                    : $"{parameter.Identifier} = default!;");
+                _writer.WriteLine(Absent(value, parameter.AllowsNull) == AbsentAs.SharedEmpty
+                    ? $"{parameter.Identifier} = {SharedEmpty(value, ArrayElementType(parameter.Type))};"
+                    : value.IsNullableValueType || _types[value.TypeName].IsValueType
+                        ? $"{parameter.Identifier} = default;"
+                        : $"{parameter.Identifier} = default!;");
             }
             _writer.WriteLine($$"""
                 var {{reader}} = new {{WireReader}}({{span}});
@@ -242,8 +245,30 @@ public sealed partial class DurableObjectGenerator
             _writer.WriteLine("    break;");
             _writer.CloseBlock();
             _writer.CloseBlock();
+            foreach (var parameter in serialized)
+            {
+                switch (Absent(parameter.Value!, parameter.AllowsNull))
+                {
+                    case AbsentAs.NewEmpty:
+                        _writer.WriteLine($"{parameter.Identifier} ??= new();");
+                        break;
+                    case AbsentAs.Missing:
+                        _writer.WriteLine($$"""
+                            if ({{parameter.Identifier}} is null)
+                            {
+                                throw {{WireReader}}.AbsentArgument({{Literal(parameter.Identifier.TrimStart('@'))}}, {{Number(parameter.Field)}});
+                            }
+                            """);
+                        break;
+                }
+            }
             _writer.CloseBlock();
         }
+
+        // The element type of an array type as written ("string?[]" gives "string?"), so that its empty
+        // value has exactly the declared nullability.
+        private static string ArrayElementType(string arrayType) =>
+            arrayType.EndsWith("[]", System.StringComparison.Ordinal) ? arrayType.Substring(0, arrayType.Length - 2) : arrayType;
 
         // Generated locals sit next to the user's parameter names; make sure they never collide.
         private static string LocalName(string name, MethodSpec method)

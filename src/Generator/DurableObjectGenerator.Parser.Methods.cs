@@ -162,7 +162,7 @@ public sealed partial class DurableObjectGenerator
                 var type = parameter.Type.ToDisplayString(SymbolNames.AnnotatedType);
                 if (IsCancellationToken(parameter.Type))
                 {
-                    parameters.Add(new ParameterSpec(SymbolNames.Escape(parameter.Name), type, FormatDefaultValue(parameter), false, 0, null));
+                    parameters.Add(new ParameterSpec(SymbolNames.Escape(parameter.Name), type, FormatDefaultValue(parameter), false, 0, null, AllowsNull: false));
                     continue;
                 }
                 field++;
@@ -176,7 +176,7 @@ public sealed partial class DurableObjectGenerator
                     valid = false;
                     continue;
                 }
-                parameters.Add(new ParameterSpec(SymbolNames.Escape(parameter.Name), type, FormatDefaultValue(parameter), parameter.IsParams, field, analysis.Value));
+                parameters.Add(new ParameterSpec(SymbolNames.Escape(parameter.Name), type, FormatDefaultValue(parameter), parameter.IsParams, field, analysis.Value, AllowsNull(parameter.Type)));
             }
 
             ValueSpec? result = null;
@@ -202,6 +202,7 @@ public sealed partial class DurableObjectGenerator
                 ReturnType: method.ReturnType.ToDisplayString(SymbolNames.AnnotatedType),
                 ResultType: resultType?.ToDisplayString(SymbolNames.AnnotatedType),
                 Result: result,
+                ResultAllowsNull: resultType is not null && AllowsNull(resultType),
                 Parameters: parameters.ToImmutableEquatableArray(),
                 DocumentationCref: FormatCref(method));
         }
@@ -230,6 +231,13 @@ public sealed partial class DurableObjectGenerator
                     return null;
             }
         }
+
+        // Oblivious code (nullable annotations disabled) may pass null on purpose, so only a type that
+        // says "not null" gets an empty value or an error in place of an absent one.
+        internal static bool AllowsNull(ITypeSymbol type) =>
+            type.IsValueType
+                ? type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T }
+                : type.NullableAnnotation != NullableAnnotation.NotAnnotated;
 
         private static bool IsCancellationToken(ITypeSymbol type) =>
             type is INamedTypeSymbol { Name: "CancellationToken", Arity: 0, ContainingType: null } named

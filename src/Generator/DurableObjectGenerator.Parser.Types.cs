@@ -370,7 +370,7 @@ public sealed partial class DurableObjectGenerator
                         return value.Within($"property '{Display(type)}.{property.Name}' of type '{Display(property.Type)}'");
                     }
                     var inInitializer = position < 0 || (property.IsRequired && !setsRequiredMembers);
-                    specs.Add(new PropertySpec(SymbolNames.Escape(property.Name), i + 1, value.Value, position, inInitializer));
+                    specs.Add(new PropertySpec(SymbolNames.Escape(property.Name), i + 1, value.Value, position, inInitializer, AllowsNull(property.Type)));
                 }
                 return Register(type, typeName, WireKind.Object, properties: specs.ToImmutableEquatableArray());
             }

@@ -53,7 +53,7 @@ public sealed class IdTests(ServerFixture fixture) : IClassFixture<ServerFixture
     public void IdFromStringRefusesWhatIsNot64HexDigits(string text)
     {
         var error = Assert.Throws<ArgumentException>(() => Counters.IdFromString(text));
-        Assert.StartsWith("Invalid Durable Object ID: must be 64 hex digits", error.Message);
+        Assert.Equal("Invalid Durable Object ID: must be 64 hex digits", error.Message);
     }
 
     [Fact]
@@ -61,17 +61,17 @@ public sealed class IdTests(ServerFixture fixture) : IClassFixture<ServerFixture
     {
         var foreign = OtherCounters.IdFromName("apples").ToString();
         var error = Assert.Throws<ArgumentException>(() => Counters.IdFromString(foreign));
-        Assert.StartsWith("Durable Object ID is not valid for this namespace.", error.Message);
+        Assert.Equal("Durable Object ID is not valid for this namespace.", error.Message);
         var forged = new string('a', 64);
         error = Assert.Throws<ArgumentException>(() => Counters.IdFromString(forged));
-        Assert.StartsWith("Durable Object ID is not valid for this namespace.", error.Message);
+        Assert.Equal("Durable Object ID is not valid for this namespace.", error.Message);
     }
 
     [Fact]
     public void GetRefusesAnIdOfAnotherNamespace()
     {
         var error = Assert.Throws<ArgumentException>(() => Counters.Get(OtherCounters.IdFromName("apples")));
-        Assert.StartsWith("Durable Object ID is not valid for this namespace.", error.Message);
+        Assert.Equal("Durable Object ID is not valid for this namespace.", error.Message);
     }
 
     [Fact]

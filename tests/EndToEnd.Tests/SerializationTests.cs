@@ -45,6 +45,40 @@ public sealed class SerializationTests(ServerFixture fixture) : IClassFixture<Se
         Assert.Equal(empty, await Echo.Everything(empty));
     }
 
+    private WireShapesStub Shapes => fixture.Client.GetNamespace<WireShapesStub>("WIRE_SHAPES").GetByName("shapes");
+
+    [Fact]
+    public async Task NullResultsOfTypesThatAdmitNoNullArriveEmptyAndNullableOnesNull()
+    {
+        Assert.Equal("", await Shapes.NullText());
+        Assert.Empty(await Shapes.NullBytes());
+        Assert.Empty(await Shapes.NullArray());
+        Assert.Empty(await Shapes.NullList());
+        Assert.Empty(await Shapes.NullMap());
+        Assert.Null(await Shapes.NullableText());
+        Assert.Null(await Shapes.NullableList());
+    }
+
+    [Fact]
+    public async Task NullArgumentsOfTypesThatAdmitNoNullArriveEmptyAndNullableOnesNull()
+    {
+        var described = await Shapes.Describe(null!, null!, null!, null!, null!, null, null, new Shapes(null!, null!, null!, null!, null, null));
+
+        Assert.Equal("'' 0 0 0 0 null null | '' 0 0 0 null null", described);
+    }
+
+    [Fact]
+    public async Task ANullRecordArgumentOfATypeThatAdmitsNoNullFailsTheCallNamingIt()
+    {
+        var error = await Assert.ThrowsAnyAsync<DurableObjectException>(() => Shapes.Scale(2, null!));
+
+        Assert.Equal(
+            "The arguments of \"Scale\" could not be decoded: Malformed payload: argument \"point\" (field 2) is absent, and its type is not nullable.",
+            error.Message);
+        Assert.False(error.Remote);
+        Assert.Equal(8, await Shapes.Scale(2, new Point(4, 0)));
+    }
+
     [Fact]
     public async Task DecimalsKeepTheirScaleAndEnumsTheirValue()
     {

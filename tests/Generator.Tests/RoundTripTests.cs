@@ -179,7 +179,7 @@ public sealed class RoundTripTests
         Assert.Equal(Convert.ToHexString(arguments.ToArray()), Convert.ToHexString(result.Span));
     }
 
-    private static Assembly CompileAndLoad(string source)
+    internal static Assembly CompileAndLoad(string source)
     {
         var outcome = GeneratorHarness.Run(source);
         using var stream = new MemoryStream();
@@ -191,7 +191,7 @@ public sealed class RoundTripTests
     }
 
     // The registry lookup is generic over the object type, which exists only in the loaded assembly.
-    private static DurableObjectDispatcher DispatcherFor(Assembly assembly, string className)
+    internal static DurableObjectDispatcher DispatcherFor(Assembly assembly, string className)
     {
         var type = assembly.GetType(className, throwOnError: true)!;
         var get = typeof(DurableObjectRegistry).GetMethod(nameof(DurableObjectRegistry.Get))!.MakeGenericMethod(type);
@@ -199,7 +199,7 @@ public sealed class RoundTripTests
     }
 
     // DurableObjectId has no public constructor; the tests need any id at all.
-    private static DurableObjectState NewState()
+    internal static DurableObjectState NewState()
     {
         var id = (DurableObjectId)Activator.CreateInstance(
             typeof(DurableObjectId), BindingFlags.Instance | BindingFlags.NonPublic, binder: null, args: [new byte[DurableObjectId.ByteLength], null], culture: null)!;

@@ -38,6 +38,15 @@ public sealed class NamespaceIdKeyTests
     }
 
     [Fact]
+    public void ParseErrorsCarryExactlyTheSpecMessagesWithNoParameterSuffix()
+    {
+        var notHex = Assert.Throws<ArgumentException>(() => Key.Parse("not-hex"));
+        Assert.Equal("Invalid Durable Object ID: must be 64 hex digits", notHex.Message);
+        var foreign = Assert.Throws<ArgumentException>(() => Key.Parse(OtherKey.FromName("a").ToString()));
+        Assert.Equal("Durable Object ID is not valid for this namespace.", foreign.Message);
+    }
+
+    [Fact]
     public void KeysShorterThan16BytesAreRefused()
     {
         Assert.Throws<ArgumentException>(() => new NamespaceIdKey(new byte[8]));

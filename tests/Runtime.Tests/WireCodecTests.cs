@@ -24,6 +24,40 @@ public sealed class WireCodecTests
     }
 
     [Fact]
+    public void APackedFieldWrittenByGoogleProtobufReadsElementByElement()
+    {
+        using var buffer = new MemoryStream();
+        var output = new CodedOutputStream(buffer);
+        var ints = new Google.Protobuf.Collections.RepeatedField<int> { 0, -1, int.MaxValue };
+        ints.WriteTo(output, FieldCodec.ForSInt32(WireFormat.MakeTag(1, WireFormat.WireType.LengthDelimited)));
+        var doubles = new Google.Protobuf.Collections.RepeatedField<double> { 2.5, -0.25 };
+        doubles.WriteTo(output, FieldCodec.ForDouble(WireFormat.MakeTag(2, WireFormat.WireType.LengthDelimited)));
+        output.Flush();
+
+        var reader = new WireReader(buffer.ToArray());
+        Assert.True(reader.ReadTag(out var field));
+        Assert.Equal((1, WireType.LengthDelimited), (field, reader.WireType));
+        var packedInts = reader.ReadPacked(WireType.Varint);
+        var readInts = new List<int>();
+        while (!packedInts.IsAtEnd)
+        {
+            readInts.Add(packedInts.ReadInt32());
+        }
+        Assert.True(reader.ReadTag(out field));
+        Assert.Equal(2, field);
+        var packedDoubles = reader.ReadPacked(WireType.Fixed64);
+        var readDoubles = new List<double>();
+        while (!packedDoubles.IsAtEnd)
+        {
+            readDoubles.Add(packedDoubles.ReadDouble());
+        }
+
+        Assert.Equal([0, -1, int.MaxValue], readInts);
+        Assert.Equal([2.5, -0.25], readDoubles);
+        Assert.False(reader.ReadTag(out _));
+    }
+
+    [Fact]
     public void TheEncodingIsProtobufSoGoogleProtobufReadsIt()
     {
         var writer = new WireWriter();

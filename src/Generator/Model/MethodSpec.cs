@@ -8,6 +8,7 @@ namespace SourceGenDO.Generator.Model;
 /// <param name="ReturnType">The return type as written, global::-qualified, nullable annotations kept.</param>
 /// <param name="ResultType">For <c>Task&lt;T&gt;</c> and <c>ValueTask&lt;T&gt;</c>, T as written; otherwise null.</param>
 /// <param name="Result">How T is serialized; null when there is no T.</param>
+/// <param name="ResultAllowsNull">Whether T admits null: annotated with '?', or declared where nullable annotations are disabled.</param>
 /// <param name="Parameters">The parameters in declaration order, a trailing CancellationToken included.</param>
 /// <param name="DocumentationCref">A cref to the object method, for the stub method's inheritdoc.</param>
 internal sealed record MethodSpec(
@@ -17,6 +18,7 @@ internal sealed record MethodSpec(
     string ReturnType,
     string? ResultType,
     ValueSpec? Result,
+    bool ResultAllowsNull,
     ImmutableEquatableArray<ParameterSpec> Parameters,
     string DocumentationCref);
 

@@ -7,9 +7,11 @@ namespace SourceGenDO.Generator.Model;
 /// <param name="Value">How the property's value is serialized.</param>
 /// <param name="ConstructorPosition">The position of the constructor parameter that sets it when read; -1 for none.</param>
 /// <param name="InInitializer">Whether reading sets it in the object initializer (settable, or required and not set by the constructor).</param>
+/// <param name="AllowsNull">Whether the property's type admits null: annotated with '?', or declared where nullable annotations are disabled.</param>
 internal sealed record PropertySpec(
     string Identifier,
     int Field,
     ValueSpec Value,
     int ConstructorPosition,
-    bool InInitializer);
+    bool InInitializer,
+    bool AllowsNull);

@@ -39,7 +39,7 @@ public sealed class DurableObjectNamespace<TStub> where TStub : DurableObjectStu
         ArgumentNullException.ThrowIfNull(id);
         if (!_key.Owns(id))
         {
-            throw new ArgumentException("Durable Object ID is not valid for this namespace.", nameof(id));
+            throw new ArgumentException(NamespaceIdKey.ForeignIdMessage);
         }
         return TStub.Create(new StubContext(new StubChannel(_client, Name, id)));
     }

@@ -9,6 +9,12 @@ namespace SourceGenDO.Ids;
 /// </summary>
 internal sealed class NamespaceIdKey
 {
+    /// <summary>The message of an id that is not 64 hex digits.</summary>
+    public const string InvalidHexMessage = "Invalid Durable Object ID: must be 64 hex digits";
+
+    /// <summary>The message of an id whose MAC is not this namespace's.</summary>
+    public const string ForeignIdMessage = "Durable Object ID is not valid for this namespace.";
+
     private const int HalfLength = DurableObjectId.ByteLength / 2;
 
     /// <summary>The key of <see cref="DurableObjectId.ForTesting"/>: public knowledge, so no server uses it.</summary>
@@ -52,17 +58,22 @@ internal sealed class NamespaceIdKey
         return new DurableObjectId(bytes, null);
     }
 
+    /// <summary>Parses 64 hex digits into an id of this namespace.</summary>
+    /// <exception cref="ArgumentException">
+    /// The text is not 64 hex digits, or its MAC is not this namespace's. The message is exactly SPEC.md's:
+    /// no parameter name is given, since <see cref="ArgumentException.Message"/> would append it.
+    /// </exception>
     public DurableObjectId Parse(string hex)
     {
         ArgumentNullException.ThrowIfNull(hex);
         if (hex.Length != DurableObjectId.ByteLength * 2 || !IsHex(hex))
         {
-            throw new ArgumentException("Invalid Durable Object ID: must be 64 hex digits", nameof(hex));
+            throw new ArgumentException(InvalidHexMessage);
         }
         var bytes = Convert.FromHexString(hex);
         if (!HasValidMac(bytes))
         {
-            throw new ArgumentException("Durable Object ID is not valid for this namespace.", nameof(hex));
+            throw new ArgumentException(ForeignIdMessage);
         }
         return new DurableObjectId(bytes, null);
     }

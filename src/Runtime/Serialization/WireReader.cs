@@ -59,6 +59,26 @@ public ref struct WireReader
     /// <summary>Reads a bare varint, as the elements of a packed repeated field are written.</summary>
     public ulong ReadRawVarint() => ReadVarint();
 
+    /// <summary>
+    /// Reads a packed repeated field (the form proto3 writes repeated scalars in by default) and returns a
+    /// reader over its elements: read each with the element's method until <see cref="IsAtEnd"/>. Call it
+    /// when <see cref="WireType"/> is <see cref="WireType.LengthDelimited"/> where an element of
+    /// <paramref name="elementType"/> is expected.
+    /// </summary>
+    public WireReader ReadPacked(WireType elementType)
+    {
+        var bytes = LengthDelimited();
+        // The elements carry no keys: the returned reader acts as if each had this field's key.
+        return new WireReader(bytes, _depth) { _wireType = elementType, _field = _field };
+    }
+
+    /// <summary>
+    /// The error for an absent argument whose type is a non-nullable record or class, which has no empty
+    /// value to stand in for it.
+    /// </summary>
+    public static WireFormatException AbsentArgument(string name, int field) =>
+        new($"Malformed payload: argument \"{name}\" (field {field}) is absent, and its type is not nullable.");
+
     /// <summary>Reads the next field key; false at the end of the message.</summary>
     public bool ReadTag(out int field)
     {

@@ -22,7 +22,7 @@ public sealed class ProfileObjectStub : global::SourceGenDO.DurableObjectStub, g
     public global::System.Threading.Tasks.Task<string> Describe()
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        return InvokeAsync<string>("Describe", __arguments, global::Shop.ProfileObjectSerializer.ReadResult_String);
+        return InvokeAsync<string>("Describe", __arguments, global::Shop.ProfileObjectSerializer.ReadNonNullResult_String);
     }
 
     /// <inheritdoc cref="global::Shop.Entity{TState}.Version()"/>
@@ -43,7 +43,7 @@ public sealed class ProfileObjectStub : global::SourceGenDO.DurableObjectStub, g
     public global::System.Threading.Tasks.Task<string> Title()
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        return InvokeAsync<string>("Title", __arguments, global::Shop.ProfileObjectSerializer.ReadResult_String);
+        return InvokeAsync<string>("Title", __arguments, global::Shop.ProfileObjectSerializer.ReadNonNullResult_String);
     }
 
     /// <inheritdoc cref="global::Shop.ProfileObject.Rename(string)"/>
@@ -103,7 +103,7 @@ file sealed class ProfileObjectDispatcher : global::SourceGenDO.Dispatch.Durable
 
     private static void __ReadArguments_Rename(global::System.ReadOnlySpan<byte> __arguments, out string name)
     {
-        name = default!;
+        name = "";
         var __reader = new global::SourceGenDO.Serialization.WireReader(__arguments);
         while (__reader.ReadTag(out var __field))
         {
@@ -142,9 +142,9 @@ file static class ProfileObjectSerializer
         return writer.TakeBytes();
     }
 
-    internal static string ReadResult_String(ref global::SourceGenDO.Serialization.WireReader reader)
+    internal static string ReadNonNullResult_String(ref global::SourceGenDO.Serialization.WireReader reader)
     {
-        string value = default;
+        string value = "";
         while (reader.ReadTag(out var field))
         {
             if (field == 1)
@@ -221,7 +221,7 @@ file static class ProfileObjectSerializer
     internal static global::Shop.Profile Read_Profile(ref global::SourceGenDO.Serialization.WireReader reader)
     {
         var message = reader.ReadMessage();
-        string property1 = default;
+        string property1 = "";
         while (message.ReadTag(out var field))
         {
             switch (field)

@@ -113,7 +113,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
         global::Shop.EverythingSerializer.Write_ListOfString(__arguments, 1, names);
         global::Shop.EverythingSerializer.Write_ListOfInt32(__arguments, 2, numbers);
         global::Shop.EverythingSerializer.Write_ListOfNullablePoint(__arguments, 3, points);
-        return InvokeAsync<global::System.Collections.Generic.List<string?>>("Lists", __arguments, global::Shop.EverythingSerializer.ReadResult_ListOfString);
+        return InvokeAsync<global::System.Collections.Generic.List<string?>>("Lists", __arguments, global::Shop.EverythingSerializer.ReadNonNullResult_ListOfString);
     }
 
     /// <inheritdoc cref="global::Shop.Everything.Arrays(int[], string[], global::Shop.Line[][])"/>
@@ -123,7 +123,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
         global::Shop.EverythingSerializer.Write_Int32Array(__arguments, 1, numbers);
         global::Shop.EverythingSerializer.Write_StringArray(__arguments, 2, names);
         global::Shop.EverythingSerializer.Write_LineArrayArray(__arguments, 3, grid);
-        return InvokeAsync<int[]>("Arrays", __arguments, global::Shop.EverythingSerializer.ReadResult_Int32Array);
+        return InvokeAsync<int[]>("Arrays", __arguments, global::Shop.EverythingSerializer.ReadNonNullResult_Int32Array);
     }
 
     /// <inheritdoc cref="global::Shop.Everything.Maps(global::System.Collections.Generic.Dictionary{global::System.Guid, global::Shop.Line}, global::System.Collections.Generic.Dictionary{global::Shop.Color, int})"/>
@@ -132,7 +132,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         global::Shop.EverythingSerializer.Write_DictionaryOfGuidAndLine(__arguments, 1, byId);
         global::Shop.EverythingSerializer.Write_DictionaryOfColorAndInt32(__arguments, 2, counts);
-        return InvokeAsync<global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>>>("Maps", __arguments, global::Shop.EverythingSerializer.ReadResult_DictionaryOfStringAndListOfInt32);
+        return InvokeAsync<global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>>>("Maps", __arguments, global::Shop.EverythingSerializer.ReadNonNullResult_DictionaryOfStringAndListOfInt32);
     }
 
     /// <inheritdoc cref="global::Shop.Everything.Configure(global::Shop.Settings, global::Shop.Derived, global::Shop.Snapshot)"/>
@@ -475,6 +475,10 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
                     break;
             }
         }
+        if (order is null)
+        {
+            throw global::SourceGenDO.Serialization.WireReader.AbsentArgument("order", 1);
+        }
     }
 
     private static void __ReadArguments_Link(global::System.ReadOnlySpan<byte> __arguments, out global::Shop.Node? head)
@@ -519,13 +523,15 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
                     break;
             }
         }
+        names ??= new();
+        numbers ??= new();
     }
 
     private static void __ReadArguments_Arrays(global::System.ReadOnlySpan<byte> __arguments, out int[] numbers, out string[]? names, out global::Shop.Line[][] grid)
     {
-        numbers = default!;
+        numbers = global::System.Array.Empty<int>();
         names = default!;
-        grid = default!;
+        grid = global::System.Array.Empty<global::Shop.Line[]>();
         var __reader = new global::SourceGenDO.Serialization.WireReader(__arguments);
         while (__reader.ReadTag(out var __field))
         {
@@ -567,6 +573,8 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
                     break;
             }
         }
+        byId ??= new();
+        counts ??= new();
     }
 
     private static void __ReadArguments_Configure(global::System.ReadOnlySpan<byte> __arguments, out global::Shop.Settings settings, out global::Shop.Derived derived, out global::Shop.Snapshot snapshot)
@@ -593,6 +601,18 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
                     break;
             }
         }
+        if (settings is null)
+        {
+            throw global::SourceGenDO.Serialization.WireReader.AbsentArgument("settings", 1);
+        }
+        if (derived is null)
+        {
+            throw global::SourceGenDO.Serialization.WireReader.AbsentArgument("derived", 2);
+        }
+        if (snapshot is null)
+        {
+            throw global::SourceGenDO.Serialization.WireReader.AbsentArgument("snapshot", 3);
+        }
     }
 
     private static void __ReadArguments_Paged(global::System.ReadOnlySpan<byte> __arguments, out global::Shop.Page<int> numbers)
@@ -610,6 +630,10 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
                     __reader.Skip();
                     break;
             }
+        }
+        if (numbers is null)
+        {
+            throw global::SourceGenDO.Serialization.WireReader.AbsentArgument("numbers", 1);
         }
     }
 
@@ -629,6 +653,10 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
                     break;
             }
         }
+        if (at is null)
+        {
+            throw global::SourceGenDO.Serialization.WireReader.AbsentArgument("at", 1);
+        }
     }
 
     private static void __ReadArguments_Defaults(global::System.ReadOnlySpan<byte> __arguments, out int a, out long b, out uint c, out ulong d, out float e, out double f, out decimal g, out string h, out char i, out bool j, out global::Shop.Color k, out global::Shop.Color? l, out string? m, out global::System.Guid n, out int? o, out double p, out float q, out short r, out int[] rest)
@@ -640,7 +668,7 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
         e = default;
         f = default;
         g = default;
-        h = default!;
+        h = "";
         i = default;
         j = default;
         k = default;
@@ -651,7 +679,7 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
         p = default;
         q = default;
         r = default;
-        rest = default!;
+        rest = global::System.Array.Empty<int>();
         var __reader = new global::SourceGenDO.Serialization.WireReader(__arguments);
         while (__reader.ReadTag(out var __field))
         {
@@ -915,7 +943,7 @@ file static class EverythingSerializer
         return writer.TakeBytes();
     }
 
-    internal static global::System.Collections.Generic.List<string> ReadResult_ListOfString(ref global::SourceGenDO.Serialization.WireReader reader)
+    internal static global::System.Collections.Generic.List<string> ReadNonNullResult_ListOfString(ref global::SourceGenDO.Serialization.WireReader reader)
     {
         global::System.Collections.Generic.List<string> value = default;
         while (reader.ReadTag(out var field))
@@ -929,7 +957,7 @@ file static class EverythingSerializer
                 reader.Skip();
             }
         }
-        return value;
+        return value ?? new();
     }
 
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_Int32Array(int[] value)
@@ -939,9 +967,9 @@ file static class EverythingSerializer
         return writer.TakeBytes();
     }
 
-    internal static int[] ReadResult_Int32Array(ref global::SourceGenDO.Serialization.WireReader reader)
+    internal static int[] ReadNonNullResult_Int32Array(ref global::SourceGenDO.Serialization.WireReader reader)
     {
-        int[] value = default;
+        int[] value = global::System.Array.Empty<int>();
         while (reader.ReadTag(out var field))
         {
             if (field == 1)
@@ -963,7 +991,7 @@ file static class EverythingSerializer
         return writer.TakeBytes();
     }
 
-    internal static global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>> ReadResult_DictionaryOfStringAndListOfInt32(ref global::SourceGenDO.Serialization.WireReader reader)
+    internal static global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>> ReadNonNullResult_DictionaryOfStringAndListOfInt32(ref global::SourceGenDO.Serialization.WireReader reader)
     {
         global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>> value = default;
         while (reader.ReadTag(out var field))
@@ -977,7 +1005,7 @@ file static class EverythingSerializer
                 reader.Skip();
             }
         }
-        return value;
+        return value ?? new();
     }
 
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_Settings(global::Shop.Settings value)
@@ -1130,6 +1158,7 @@ file static class EverythingSerializer
                     break;
             }
         }
+        property2 ??= new();
         return new global::Shop.Order(property1, property2, property3, property4)
         {
             Note = property5,
@@ -1184,7 +1213,7 @@ file static class EverythingSerializer
     internal static global::Shop.Line Read_Line(ref global::SourceGenDO.Serialization.WireReader reader)
     {
         var message = reader.ReadMessage();
-        string property1 = default;
+        string property1 = "";
         int property2 = default;
         decimal property3 = default;
         while (message.ReadTag(out var field))
@@ -1354,7 +1383,18 @@ file static class EverythingSerializer
         {
             if (field == 1)
             {
-                result.Add(message.ReadInt32());
+                if (message.WireType == global::SourceGenDO.Serialization.WireType.LengthDelimited)
+                {
+                    var packed = message.ReadPacked(global::SourceGenDO.Serialization.WireType.Varint);
+                    while (!packed.IsAtEnd)
+                    {
+                        result.Add(packed.ReadInt32());
+                    }
+                }
+                else
+                {
+                    result.Add(message.ReadInt32());
+                }
             }
             else
             {
@@ -1418,7 +1458,18 @@ file static class EverythingSerializer
         {
             if (field == 1)
             {
-                result.Add(message.ReadInt32());
+                if (message.WireType == global::SourceGenDO.Serialization.WireType.LengthDelimited)
+                {
+                    var packed = message.ReadPacked(global::SourceGenDO.Serialization.WireType.Varint);
+                    while (!packed.IsAtEnd)
+                    {
+                        result.Add(packed.ReadInt32());
+                    }
+                }
+                else
+                {
+                    result.Add(message.ReadInt32());
+                }
             }
             else
             {
@@ -1714,7 +1765,7 @@ file static class EverythingSerializer
     internal static global::Shop.Settings Read_Settings(ref global::SourceGenDO.Serialization.WireReader reader)
     {
         var message = reader.ReadMessage();
-        string property1 = default;
+        string property1 = "";
         int property2 = default;
         global::Shop.Point? property3 = default;
         while (message.ReadTag(out var field))
@@ -1797,7 +1848,7 @@ file static class EverythingSerializer
     internal static global::Shop.Snapshot Read_Snapshot(ref global::SourceGenDO.Serialization.WireReader reader)
     {
         var message = reader.ReadMessage();
-        string property1 = default;
+        string property1 = "";
         long property2 = default;
         while (message.ReadTag(out var field))
         {
@@ -1849,6 +1900,7 @@ file static class EverythingSerializer
                     break;
             }
         }
+        property1 ??= new();
         return new global::Shop.Page<int>(property1, property2);
     }
 
@@ -1884,6 +1936,7 @@ file static class EverythingSerializer
                     break;
             }
         }
+        property1 ??= new();
         return new global::Shop.Page<global::Shop.Line>(property1, property2);
     }
 

@@ -21,7 +21,7 @@ public sealed class GreeterStub : global::SourceGenDO.DurableObjectStub, global:
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteString(1, name);
-        return InvokeAsync<string>("Greet", __arguments, global::GreeterSerializer.ReadResult_String);
+        return InvokeAsync<string>("Greet", __arguments, global::GreeterSerializer.ReadNonNullResult_String);
     }
 }
 
@@ -57,7 +57,7 @@ file sealed class GreeterDispatcher : global::SourceGenDO.Dispatch.DurableObject
 
     private static void __ReadArguments_Greet(global::System.ReadOnlySpan<byte> __arguments, out string name)
     {
-        name = default!;
+        name = "";
         var __reader = new global::SourceGenDO.Serialization.WireReader(__arguments);
         while (__reader.ReadTag(out var __field))
         {
@@ -96,9 +96,9 @@ file static class GreeterSerializer
         return writer.TakeBytes();
     }
 
-    internal static string ReadResult_String(ref global::SourceGenDO.Serialization.WireReader reader)
+    internal static string ReadNonNullResult_String(ref global::SourceGenDO.Serialization.WireReader reader)
     {
-        string value = default;
+        string value = "";
         while (reader.ReadTag(out var field))
         {
             if (field == 1)

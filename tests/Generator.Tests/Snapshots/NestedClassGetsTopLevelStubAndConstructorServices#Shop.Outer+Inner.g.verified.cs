@@ -22,7 +22,7 @@ public sealed class Outer_InnerStub : global::SourceGenDO.DurableObjectStub, glo
     public global::System.Threading.Tasks.Task<string> Describe()
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        return InvokeAsync<string>("Describe", __arguments, global::Shop.Outer_InnerSerializer.ReadResult_String);
+        return InvokeAsync<string>("Describe", __arguments, global::Shop.Outer_InnerSerializer.ReadNonNullResult_String);
     }
 }
 
@@ -83,9 +83,9 @@ file static class Outer_InnerSerializer
         return writer.TakeBytes();
     }
 
-    internal static string ReadResult_String(ref global::SourceGenDO.Serialization.WireReader reader)
+    internal static string ReadNonNullResult_String(ref global::SourceGenDO.Serialization.WireReader reader)
     {
-        string value = default;
+        string value = "";
         while (reader.ReadTag(out var field))
         {
             if (field == 1)

@@ -22,7 +22,7 @@ public sealed class CounterStub : global::SourceGenDO.DurableObjectStub, global:
     public global::System.Threading.Tasks.Task<string> Next()
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        return InvokeAsync<string>("Next", __arguments, global::B.CounterSerializer.ReadResult_String);
+        return InvokeAsync<string>("Next", __arguments, global::B.CounterSerializer.ReadNonNullResult_String);
     }
 }
 
@@ -78,9 +78,9 @@ file static class CounterSerializer
         return writer.TakeBytes();
     }
 
-    internal static string ReadResult_String(ref global::SourceGenDO.Serialization.WireReader reader)
+    internal static string ReadNonNullResult_String(ref global::SourceGenDO.Serialization.WireReader reader)
     {
-        string value = default;
+        string value = "";
         while (reader.ReadTag(out var field))
         {
             if (field == 1)

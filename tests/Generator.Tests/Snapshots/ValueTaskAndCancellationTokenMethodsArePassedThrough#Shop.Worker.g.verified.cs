@@ -46,7 +46,7 @@ public sealed class WorkerStub : global::SourceGenDO.DurableObjectStub, global::
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteString(1, text);
-        return InvokeAsync<string>("Echo", __arguments, global::Shop.WorkerSerializer.ReadResult_String, ct);
+        return InvokeAsync<string>("Echo", __arguments, global::Shop.WorkerSerializer.ReadNonNullResult_String, ct);
     }
 }
 
@@ -96,7 +96,7 @@ file sealed class WorkerDispatcher : global::SourceGenDO.Dispatch.DurableObjectD
 
     private static void __ReadArguments_Measure(global::System.ReadOnlySpan<byte> __arguments, out string text)
     {
-        text = default!;
+        text = "";
         var __reader = new global::SourceGenDO.Serialization.WireReader(__arguments);
         while (__reader.ReadTag(out var __field))
         {
@@ -132,7 +132,7 @@ file sealed class WorkerDispatcher : global::SourceGenDO.Dispatch.DurableObjectD
 
     private static void __ReadArguments_Echo(global::System.ReadOnlySpan<byte> __arguments, out string text)
     {
-        text = default!;
+        text = "";
         var __reader = new global::SourceGenDO.Serialization.WireReader(__arguments);
         while (__reader.ReadTag(out var __field))
         {
@@ -195,9 +195,9 @@ file static class WorkerSerializer
         return writer.TakeBytes();
     }
 
-    internal static string ReadResult_String(ref global::SourceGenDO.Serialization.WireReader reader)
+    internal static string ReadNonNullResult_String(ref global::SourceGenDO.Serialization.WireReader reader)
     {
-        string value = default;
+        string value = "";
         while (reader.ReadTag(out var field))
         {
             if (field == 1)

@@ -43,7 +43,7 @@ public sealed class Http2HostilePeerTests
             // Up to 3,000,000 frames, far more than the kernel's buffers hold answers for.
             for (var i = 0; i < 3_000 && !call.ResponseAsync.IsCompleted; i++)
             {
-                await peer.SendRawAsync(batch).WaitAsync(TimeSpan.FromSeconds(10));
+                await peer.SendRawAsync(batch).WaitAsync(TimeSpan.FromSeconds(30));
             }
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)

@@ -78,6 +78,10 @@ internal sealed class Http2Connection
     private byte[] _controlSending = new byte[MaxPendingControlBytes];
     private int _controlLength;
     private bool _controlFlushing;
+    // Set while the reading loop handles a receive: its answers wait for the end of it (reading loop only).
+    private bool _flushAfterHandling;
+    [ThreadStatic]
+    private static Http2Connection? t_handling;
     // Streams whose writer waits for window, for the stall check; one entry per stream at most.
     private readonly List<Http2Stream> _blocked = [];
     private byte[]? _headerBlock;
@@ -340,7 +344,7 @@ internal sealed class Http2Connection
                     Wake(ready);
                     return;
                 }
-                Handle(receive.GetAwaiter().GetResult());
+                HandleReceived(receive.GetAwaiter().GetResult());
                 if (atOnce % MaxReceivesBeforeWaking == 0 && _ready.Count > 0)
                 {
                     // Data keeps arriving faster than it is read: the readers of what arrived so far must not
@@ -370,7 +374,7 @@ internal sealed class Http2Connection
     {
         try
         {
-            Handle(_receive.GetAwaiter().GetResult());
+            HandleReceived(_receive.GetAwaiter().GetResult());
         }
         catch (Exception e)
         {
@@ -406,6 +410,28 @@ internal sealed class Http2Connection
         }
         ready.Clear();
         Volatile.Write(ref _spareReady, ready);
+    }
+
+    /// <summary>
+    /// Handles what one receive brought; the answers its frames need leave together afterwards, in one
+    /// write, rather than one write per frame.
+    /// </summary>
+    private void HandleReceived(int received)
+    {
+        t_handling = this;
+        try
+        {
+            Handle(received);
+        }
+        finally
+        {
+            t_handling = null;
+        }
+        if (_flushAfterHandling)
+        {
+            _flushAfterHandling = false;
+            _ = FlushControlAsync();
+        }
     }
 
     private void Handle(int received)
@@ -1081,7 +1107,14 @@ internal sealed class Http2Connection
         }
         if (flush)
         {
-            _ = FlushControlAsync();
+            if (t_handling == this)
+            {
+                _flushAfterHandling = true;
+            }
+            else
+            {
+                _ = FlushControlAsync();
+            }
         }
     }
 

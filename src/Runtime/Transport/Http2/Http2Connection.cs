@@ -20,6 +20,15 @@ namespace SourceGenDO.Transport.Http2;
 /// <para>
 /// Frames from the reading loop (acknowledgements, window updates, resets) are sent without waiting, so
 /// the loop never waits for the socket to drain: a peer that stops reading cannot stall our reading.
+/// They gather in one bounded buffer that a single flush at a time writes out; a peer that keeps asking
+/// for answers (PING, SETTINGS) without reading them fills it, and the connection fails.
+/// </para>
+/// <para>
+/// Liveness: a connection quiet for <see cref="KeepAlive.Delay"/> while streams are open is pinged and
+/// fails when the answer takes longer than <see cref="KeepAlive.Timeout"/>. A write that waits for the
+/// server's flow-control window fails once the server sent nothing on its stream for
+/// <see cref="KeepAlive.StallTimeout"/>: a live server that pushes back because its objects are slow
+/// still answers calls on that stream now and then, and one that answers nothing at all is pinged.
 /// </para>
 /// </remarks>
 internal sealed class Http2Connection
@@ -30,6 +39,10 @@ internal sealed class Http2Connection
     private const int WindowUpdateThreshold = ReceiveWindow / 4;
     private const int ReceiveBufferSize = 64 * 1024;
     private const int MaxHeaderBlockBytes = 256 * 1024;
+    // Bound of the control frames waiting for the socket (about 960 PING answers); past it the server is
+    // flooding us while not reading, a connection error (ENHANCE_YOUR_CALM).
+    private const int MaxPendingControlBytes = 16 * 1024;
+    private const int PingFrameLength = Http2Protocol.FrameHeaderLength + 8;
     // Receives that complete at once in a row before the readers of what arrived are woken anyway.
     private const int MaxReceivesBeforeWaking = 16;
 
@@ -54,7 +67,23 @@ internal sealed class Http2Connection
     private int _maxFrameSize = Http2Protocol.DefaultMaxFrameSize;
     private int _maxConcurrentStreams = int.MaxValue;
     private int _unacknowledged;
+    // The connection's receive window as the server can know it: what it sent against what this side
+    // granted in updates handed to the socket (ReceiveWindow at first). Received: reading loop; granted:
+    // the control flush.
+    private long _received;
+    private long _granted;
     private TaskCompletionSource? _windowOpened;
+    private readonly object _controlLock = new();
+    private byte[] _control = new byte[MaxPendingControlBytes];
+    private byte[] _controlSending = new byte[MaxPendingControlBytes];
+    private int _controlLength;
+    private bool _controlFlushing;
+    // Set while the reading loop handles a receive: its answers wait for the end of it (reading loop only).
+    private bool _flushAfterHandling;
+    [ThreadStatic]
+    private static Http2Connection? t_handling;
+    // Streams whose writer waits for window, for the stall check; one entry per stream at most.
+    private readonly List<Http2Stream> _blocked = [];
     private byte[]? _headerBlock;
     private int _headerBlockLength;
     private int _headerBlockStream;
@@ -63,11 +92,15 @@ internal sealed class Http2Connection
     private volatile bool _goingAway;
     private bool _settingsReceived;
     // Keep-alive: a ping goes out when nothing arrived for the delay while streams are open; the
-    // connection fails when its answer takes longer than the timeout. Times from Environment.TickCount64.
-    private readonly long _keepAliveDelay;
-    private readonly long _keepAliveTimeout;
+    // connection fails when its answer takes longer than the timeout. The reading loop only counts its
+    // receives; the timer, which ticks at a tenth of the shortest time it watches, notices quiet from that
+    // count, so reading takes no clock.
+    private readonly KeepAlive _settings;
+    private readonly TimeProvider _time;
     private ITimer? _keepAlive;
-    private long _lastReceived = Environment.TickCount64;
+    private int _receives;
+    private int _receivesSeen;
+    private long _quietSince;
     private long _pingSentAt;
 
     private Http2Connection(Socket socket, string authority, KeepAlive keepAlive)
@@ -75,12 +108,27 @@ internal sealed class Http2Connection
         _socket = socket;
         _authority = authority;
         _onReceived = OnReceived;
-        _keepAliveDelay = (long)keepAlive.Delay.TotalMilliseconds;
-        _keepAliveTimeout = (long)keepAlive.Timeout.TotalMilliseconds;
+        _settings = keepAlive;
+        _time = keepAlive.Time ?? TimeProvider.System;
+        _quietSince = _time.GetTimestamp();
     }
 
-    /// <summary>When to ping a quiet connection, and how long its answer may take.</summary>
-    public readonly record struct KeepAlive(TimeSpan Delay, TimeSpan Timeout);
+    /// <summary>
+    /// When to ping a quiet connection and how long its answer may take; how long a write may wait for a
+    /// closed flow-control window while the server sends nothing on its stream.
+    /// </summary>
+    public readonly record struct KeepAlive(TimeSpan Delay, TimeSpan Timeout)
+    {
+        /// <summary>2 minutes by default: far longer than a slow object takes to answer one of many calls.</summary>
+        public TimeSpan StallTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+        /// <summary>The clock; the system's when null.</summary>
+        public TimeProvider? Time { get; init; }
+
+        /// <summary>How often the timer checks: a tenth of the shortest time it watches, within 10 ms and 1 s.</summary>
+        public TimeSpan CheckPeriod => TimeSpan.FromTicks(Math.Clamp(
+            Math.Min(Math.Min(Delay.Ticks, Timeout.Ticks), StallTimeout.Ticks) / 10, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+    }
 
     /// <summary>True while the connection can take another stream.</summary>
     public bool CanOpenStream
@@ -120,9 +168,9 @@ internal sealed class Http2Connection
             var connection = new Http2Connection(socket, host.Contains(':') ? $"[{host}]:{port}" : $"{host}:{port}", keepAlive);
             await connection.SendAsync(Preface()).ConfigureAwait(false);
             connection.Receive();
-            var check = Math.Min(keepAlive.Delay.Ticks, keepAlive.Timeout.Ticks) / 2;
-            connection._keepAlive = TimeProvider.System.CreateTimer(
-                static state => ((Http2Connection)state!).CheckAlive(), connection, TimeSpan.FromTicks(check), TimeSpan.FromTicks(check));
+            var check = keepAlive.CheckPeriod;
+            connection._keepAlive = connection._time.CreateTimer(
+                static state => ((Http2Connection)state!).CheckAlive(), connection, check, check);
             if (connection._failure is not null)
             {
                 // Failed before the timer existed: Abort could not stop it.
@@ -166,6 +214,16 @@ internal sealed class Http2Connection
                 stream.SendWindow = _initialStreamWindow;
                 lock (_streams)
                 {
+                    // Checked again under the lock that Abort and GOAWAY take: a stream added after them
+                    // would be left open on a connection nobody reads.
+                    if (_failure is { } failure)
+                    {
+                        throw failure;
+                    }
+                    if (_goingAway)
+                    {
+                        throw new RpcException(new Status(StatusCode.Unavailable, $"The connection to {_authority} takes no more streams."));
+                    }
                     _streams.Add(stream.Id, stream);
                 }
             }
@@ -201,7 +259,7 @@ internal sealed class Http2Connection
         {
             var allowed = await ReserveAsync(stream, length - sent).ConfigureAwait(false);
             var frames = (allowed + maxFrame - 1) / maxFrame;
-            var chunk = ArrayPool<byte>.Shared.Rent(allowed + frames * Http2Protocol.FrameHeaderLength);
+            var chunk = BoundedArrayPool.Rent(allowed + frames * Http2Protocol.FrameHeaderLength);
             try
             {
                 var written = 0;
@@ -219,7 +277,7 @@ internal sealed class Http2Connection
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(chunk);
+                BoundedArrayPool.Return(chunk);
             }
             sent += allowed;
         }
@@ -286,7 +344,7 @@ internal sealed class Http2Connection
                     Wake(ready);
                     return;
                 }
-                Handle(receive.GetAwaiter().GetResult());
+                HandleReceived(receive.GetAwaiter().GetResult());
                 if (atOnce % MaxReceivesBeforeWaking == 0 && _ready.Count > 0)
                 {
                     // Data keeps arriving faster than it is read: the readers of what arrived so far must not
@@ -316,7 +374,7 @@ internal sealed class Http2Connection
     {
         try
         {
-            Handle(_receive.GetAwaiter().GetResult());
+            HandleReceived(_receive.GetAwaiter().GetResult());
         }
         catch (Exception e)
         {
@@ -354,13 +412,35 @@ internal sealed class Http2Connection
         Volatile.Write(ref _spareReady, ready);
     }
 
+    /// <summary>
+    /// Handles what one receive brought; the answers its frames need leave together afterwards, in one
+    /// write, rather than one write per frame.
+    /// </summary>
+    private void HandleReceived(int received)
+    {
+        t_handling = this;
+        try
+        {
+            Handle(received);
+        }
+        finally
+        {
+            t_handling = null;
+        }
+        if (_flushAfterHandling)
+        {
+            _flushAfterHandling = false;
+            _ = FlushControlAsync();
+        }
+    }
+
     private void Handle(int received)
     {
         if (received == 0)
         {
             throw new IOException("The server closed the connection.");
         }
-        Volatile.Write(ref _lastReceived, Environment.TickCount64);
+        Volatile.Write(ref _receives, _receives + 1);
         _filled += received;
         var offset = 0;
         while (_filled - offset >= Http2Protocol.FrameHeaderLength)
@@ -442,7 +522,15 @@ internal sealed class Http2Connection
             throw new Http2ProtocolException(Http2ErrorCode.ProtocolError, "The server sent DATA on stream 0.");
         }
         var data = Http2Protocol.WithoutPadding(_receiveBuffer.AsSpan(start, header.Length), header.Flags, out var skip);
-        // Padding counts towards flow control too.
+        // Padding counts towards flow control too. What is unacknowledged is what the server used of the
+        // window this side granted (every update gives back what was read).
+        var left = ReceiveWindow + Volatile.Read(ref _granted) - _received;
+        if (header.Length > left)
+        {
+            throw new Http2ProtocolException(Http2ErrorCode.FlowControlError,
+                $"The server sent {header.Length:N0} bytes of DATA with {left:N0} left of the connection's flow-control window (FLOW_CONTROL_ERROR).");
+        }
+        _received += header.Length;
         _unacknowledged += header.Length;
         if (_unacknowledged >= WindowUpdateThreshold)
         {
@@ -453,6 +541,18 @@ internal sealed class Http2Connection
         {
             return;
         }
+        stream.Activity++;
+        var streamLeft = ReceiveWindow + Volatile.Read(ref stream.Granted) - stream.Received;
+        if (header.Length > streamLeft)
+        {
+            // A stream error: this call fails, the connection and its other streams go on.
+            stream.Finish(new Status(StatusCode.Internal,
+                $"The server sent {header.Length:N0} bytes of DATA on stream {stream.Id} with {streamLeft:N0} left of its flow-control window (FLOW_CONTROL_ERROR)."), []);
+            ResetStream(stream, Http2ErrorCode.FlowControlError);
+            Finished(stream);
+            return;
+        }
+        stream.Received += header.Length;
         stream.Unacknowledged += header.Length;
         try
         {
@@ -502,7 +602,7 @@ internal sealed class Http2Connection
             DecodeHeaders(header.StreamId, block, endStream);
             return;
         }
-        _headerBlock = ArrayPool<byte>.Shared.Rent(Math.Max(block.Length * 2, 4096));
+        _headerBlock = BoundedArrayPool.Rent(Math.Max(block.Length * 2, 4096));
         block.CopyTo(_headerBlock);
         _headerBlockLength = block.Length;
         _headerBlockStream = header.StreamId;
@@ -522,9 +622,9 @@ internal sealed class Http2Connection
         }
         if (length > block.Length)
         {
-            var larger = ArrayPool<byte>.Shared.Rent(length * 2);
+            var larger = BoundedArrayPool.Rent(length * 2);
             block.AsSpan(0, _headerBlockLength).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(block);
+            BoundedArrayPool.Return(block);
             _headerBlock = block = larger;
         }
         payload.CopyTo(block.AsSpan(_headerBlockLength));
@@ -538,7 +638,7 @@ internal sealed class Http2Connection
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(block);
+                BoundedArrayPool.Return(block);
             }
         }
     }
@@ -552,6 +652,7 @@ internal sealed class Http2Connection
         {
             return;
         }
+        stream.Activity++;
         stream.ReceiveHeaders(_headers, endStream);
         if (stream.IsFinished)
         {
@@ -625,7 +726,7 @@ internal sealed class Http2Connection
                     break;
             }
         }
-        SendControl(Http2Protocol.Frame(FrameType.Settings, Http2Protocol.Ack, 0, []));
+        QueueControl(FrameType.Settings, Http2Protocol.Ack, 0, []);
     }
 
     private void ReceivePing(FrameHeader header, ReadOnlySpan<byte> payload)
@@ -639,7 +740,7 @@ internal sealed class Http2Connection
             Volatile.Write(ref _pingSentAt, 0);
             return;
         }
-        SendControl(Http2Protocol.Frame(FrameType.Ping, Http2Protocol.Ack, 0, payload));
+        QueueControl(FrameType.Ping, Http2Protocol.Ack, 0, payload);
     }
 
     private void ReceiveGoAway(ReadOnlySpan<byte> payload)
@@ -655,14 +756,22 @@ internal sealed class Http2Connection
         {
             refused = _streams.Values.Where(stream => stream.Id > lastStreamId).ToList();
         }
-        // Streams the server never started may be retried elsewhere; the others run to their end.
+        // Streams the server never started may be retried elsewhere; the others run to their end, and the
+        // connection closes when the last one does (Forget), as the server waits for that.
         foreach (var stream in refused)
         {
             stream.Finish(new Status(StatusCode.Unavailable, "The server is shutting down and did not start the stream."), []);
             Forget(stream);
             Finished(stream);
         }
+        if (!HasStreams)
+        {
+            CloseAfterGoAway();
+        }
     }
+
+    private void CloseAfterGoAway() =>
+        Abort(null, $"The server at {_authority} closed the connection (GOAWAY) and no streams were left on it.");
 
     private void ReceiveWindowUpdate(FrameHeader header, ReadOnlySpan<byte> payload)
     {
@@ -679,6 +788,7 @@ internal sealed class Http2Connection
             }
             return;
         }
+        Http2Stream? overflowed = null;
         lock (_windowLock)
         {
             if (header.StreamId == 0)
@@ -686,13 +796,30 @@ internal sealed class Http2Connection
                 _sendWindow += increment;
                 if (_sendWindow > Http2Protocol.MaxWindowSize)
                 {
-                    throw new Http2ProtocolException(Http2ErrorCode.FlowControlError, "The server opened the connection's window too far.");
+                    throw new Http2ProtocolException(Http2ErrorCode.FlowControlError,
+                        "The server opened the connection's flow-control window past 2^31-1 (FLOW_CONTROL_ERROR).");
                 }
             }
             else if (Find(header.StreamId) is { } stream)
             {
-                stream.SendWindow += increment;
+                stream.Activity++;
+                if (stream.SendWindow + increment > Http2Protocol.MaxWindowSize)
+                {
+                    overflowed = stream;
+                }
+                else
+                {
+                    stream.SendWindow += increment;
+                }
             }
+        }
+        if (overflowed is not null)
+        {
+            // A stream error (RFC 9113, section 6.9.1): that call fails, the others go on.
+            overflowed.FailWrites(new RpcException(new Status(StatusCode.Internal,
+                $"The server opened the flow-control window of stream {overflowed.Id} past 2^31-1 (FLOW_CONTROL_ERROR).")));
+            ResetStream(overflowed, Http2ErrorCode.FlowControlError);
+            Finished(overflowed);
         }
         WakeWindowWaiters();
     }
@@ -707,6 +834,14 @@ internal sealed class Http2Connection
             {
                 foreach (var stream in _streams.Values)
                 {
+                    if (stream.SendWindow + delta > Http2Protocol.MaxWindowSize)
+                    {
+                        throw new Http2ProtocolException(Http2ErrorCode.FlowControlError,
+                            $"The server's new initial window size takes the window of stream {stream.Id} past 2^31-1 (FLOW_CONTROL_ERROR).");
+                    }
+                }
+                foreach (var stream in _streams.Values)
+                {
                     stream.SendWindow += delta;
                 }
             }
@@ -714,27 +849,71 @@ internal sealed class Http2Connection
         WakeWindowWaiters();
     }
 
-    /// <summary>The keep-alive timer's tick: pings a quiet connection, fails one whose ping went unanswered.</summary>
+    /// <summary>
+    /// The keep-alive timer's tick: pings a quiet connection, fails one whose ping went unanswered, and
+    /// fails writes that waited too long for a window on a stream the server said nothing on.
+    /// </summary>
     private void CheckAlive()
     {
         if (_failure is not null)
         {
             return;
         }
-        var now = Environment.TickCount64;
+        // Never 0: that means no ping is out.
+        var now = Math.Max(_time.GetTimestamp(), 1);
+        var receives = Volatile.Read(ref _receives);
+        if (receives != _receivesSeen)
+        {
+            _receivesSeen = receives;
+            _quietSince = now;
+        }
         var pingSentAt = Volatile.Read(ref _pingSentAt);
         if (pingSentAt != 0)
         {
-            if (now - pingSentAt > _keepAliveTimeout)
+            if (_time.GetElapsedTime(pingSentAt, now) > _settings.Timeout)
             {
-                Abort(null, $"The connection to {_authority} was lost: the server did not answer a keep-alive ping within {_keepAliveTimeout / 1000.0:0.#} s.");
+                Abort(null, $"The connection to {_authority} was lost: the server did not answer a keep-alive ping within {_settings.Timeout.TotalSeconds:0.###} s.");
+                return;
             }
-            return;
         }
-        if (HasStreams && now - Volatile.Read(ref _lastReceived) >= _keepAliveDelay)
+        else if (HasStreams && _time.GetElapsedTime(_quietSince, now) >= _settings.Delay)
         {
             Volatile.Write(ref _pingSentAt, now);
-            SendControl(Http2Protocol.Frame(FrameType.Ping, 0, 0, stackalloc byte[8]));
+            QueueControl(FrameType.Ping, 0, 0, stackalloc byte[8]);
+        }
+        FailStalledWrites(now);
+    }
+
+    private void FailStalledWrites(long now)
+    {
+        List<Http2Stream>? stalled = null;
+        lock (_windowLock)
+        {
+            foreach (var stream in _blocked)
+            {
+                var activity = Volatile.Read(ref stream.Activity);
+                if (activity != stream.BlockedActivity)
+                {
+                    stream.BlockedActivity = activity;
+                    stream.BlockedSince = now;
+                }
+                else if (_time.GetElapsedTime(stream.BlockedSince, now) > _settings.StallTimeout)
+                {
+                    (stalled ??= []).Add(stream);
+                }
+            }
+        }
+        if (stalled is null)
+        {
+            return;
+        }
+        foreach (var stream in stalled)
+        {
+            var failure = new RpcException(new Status(StatusCode.Unavailable,
+                $"A write to {_authority} waited {_settings.StallTimeout.TotalSeconds:0.###} s for the server's flow-control window, and the server sent nothing on the stream meanwhile; the stream was given up."));
+            stream.FailWrites(failure);
+            ResetStream(stream, Http2ErrorCode.Cancel);
+            stream.Signal();
         }
     }
 
@@ -764,12 +943,19 @@ internal sealed class Http2Connection
     private bool Forget(Http2Stream stream)
     {
         bool removed;
+        bool last;
         lock (_streams)
         {
             removed = stream.Id != 0 && _streams.Remove(stream.Id);
+            last = removed && _goingAway && _streams.Count == 0;
         }
         // A writer waiting for window on this stream must notice that it ended.
         WakeWindowWaiters();
+        if (last)
+        {
+            // The server said GOAWAY and waits for its streams to end; closing now lets it stop at once.
+            CloseAfterGoAway();
+        }
         return removed;
     }
 
@@ -799,18 +985,27 @@ internal sealed class Http2Connection
             {
                 if (_failure is { } failure)
                 {
+                    _blocked.Remove(stream);
                     throw failure;
                 }
                 if (stream.IsFinished)
                 {
-                    throw new RpcException(new Status(StatusCode.Cancelled, "The stream ended before its message was sent."));
+                    _blocked.Remove(stream);
+                    throw stream.WriteFailure ?? new RpcException(new Status(StatusCode.Cancelled, "The stream ended before its message was sent."));
                 }
                 var bytes = (int)Math.Min(wanted, Math.Min(_sendWindow, stream.SendWindow));
                 if (bytes > 0)
                 {
                     _sendWindow -= bytes;
                     stream.SendWindow -= bytes;
+                    _blocked.Remove(stream);
                     return bytes;
+                }
+                if (!_blocked.Contains(stream))
+                {
+                    stream.BlockedActivity = Volatile.Read(ref stream.Activity);
+                    stream.BlockedSince = _time.GetTimestamp();
+                    _blocked.Add(stream);
                 }
                 opened = (_windowOpened ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
             }
@@ -866,22 +1061,119 @@ internal sealed class Http2Connection
 
     private void SendWindowUpdate(int streamId, int increment)
     {
-        SendControl(Http2Protocol.Frame(FrameType.WindowUpdate, streamId, (uint)increment));
+        Span<byte> payload = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(payload, increment);
+        QueueControl(FrameType.WindowUpdate, 0, streamId, payload);
     }
 
     private void SendReset(int streamId, Http2ErrorCode code)
     {
-        SendControl(Http2Protocol.Frame(FrameType.RstStream, streamId, (uint)code));
+        Span<byte> payload = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(payload, (uint)code);
+        QueueControl(FrameType.RstStream, 0, streamId, payload);
     }
 
-    /// <summary>Sends a small frame without waiting for it: the reading loop must never wait on the socket's writing side.</summary>
-    private void SendControl(byte[] frame) => _ = SendControlAsync(frame);
+    /// <summary>
+    /// Queues a small frame and makes sure a flush is under way, without waiting for it: the reading loop
+    /// must never wait on the socket's writing side. Past <see cref="MaxPendingControlBytes"/> waiting, the
+    /// server is asking for answers faster than it reads them, and the connection fails.
+    /// </summary>
+    private void QueueControl(FrameType type, byte flags, int streamId, ReadOnlySpan<byte> payload)
+    {
+        var length = Http2Protocol.FrameHeaderLength + payload.Length;
+        bool flush;
+        lock (_controlLock)
+        {
+            if (_controlLength + length > _control.Length)
+            {
+                flush = false;
+            }
+            else
+            {
+                var destination = _control.AsSpan(_controlLength, length);
+                Http2Protocol.WriteFrameHeader(destination, payload.Length, type, flags, streamId);
+                payload.CopyTo(destination[Http2Protocol.FrameHeaderLength..]);
+                _controlLength += length;
+                flush = !_controlFlushing;
+                _controlFlushing = true;
+                length = 0;
+            }
+        }
+        if (length != 0)
+        {
+            Abort(new Http2ProtocolException(Http2ErrorCode.EnhanceYourCalm,
+                $"the server kept sending frames that need an answer (PING, SETTINGS) without reading the answers: {MaxPendingControlBytes:N0} bytes of them were waiting (ENHANCE_YOUR_CALM)."));
+            return;
+        }
+        if (flush)
+        {
+            if (t_handling == this)
+            {
+                _flushAfterHandling = true;
+            }
+            else
+            {
+                _ = FlushControlAsync();
+            }
+        }
+    }
 
-    private async Task SendControlAsync(byte[] frame)
+    /// <summary>Counts the window updates among <paramref name="frames"/> as granted: the server may use them from now on.</summary>
+    private void RecordGrants(ReadOnlySpan<byte> frames)
+    {
+        while (!frames.IsEmpty)
+        {
+            var header = Http2Protocol.ReadFrameHeader(frames);
+            if (header.Type == FrameType.WindowUpdate)
+            {
+                var increment = BinaryPrimitives.ReadInt32BigEndian(frames[Http2Protocol.FrameHeaderLength..]);
+                if (header.StreamId == 0)
+                {
+                    Interlocked.Add(ref _granted, increment);
+                }
+                else if (Find(header.StreamId) is { } stream)
+                {
+                    Interlocked.Add(ref stream.Granted, increment);
+                }
+            }
+            frames = frames[(Http2Protocol.FrameHeaderLength + header.Length)..];
+        }
+    }
+
+    /// <summary>Writes what <see cref="QueueControl"/> gathered until nothing is left; one runs at a time.</summary>
+    private async Task FlushControlAsync()
     {
         try
         {
-            await SendAsync(frame).ConfigureAwait(false);
+            while (true)
+            {
+                await AcquireWriteAsync().ConfigureAwait(false);
+                try
+                {
+                    byte[] sending;
+                    int length;
+                    lock (_controlLock)
+                    {
+                        if (_controlLength == 0 || _failure is not null)
+                        {
+                            _controlFlushing = false;
+                            return;
+                        }
+                        sending = _control;
+                        length = _controlLength;
+                        _control = _controlSending;
+                        _controlSending = sending;
+                        _controlLength = 0;
+                    }
+                    // Granted before the write, which the server may answer before it returns.
+                    RecordGrants(sending.AsSpan(0, length));
+                    await SendLockedAsync(sending.AsMemory(0, length)).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _writeLock.Release();
+                }
+            }
         }
         catch (RpcException)
         {
@@ -897,6 +1189,10 @@ internal sealed class Http2Connection
         if (Interlocked.CompareExchange(ref _failure, failure, null) is { } earlier)
         {
             return earlier;
+        }
+        if (cause is Http2ProtocolException protocolError)
+        {
+            TrySendGoAway(protocolError.Code);
         }
         try
         {
@@ -921,5 +1217,29 @@ internal sealed class Http2Connection
         }
         WakeWindowWaiters();
         return failure;
+    }
+
+    /// <summary>Tells the server why, if the socket takes it at once; never waits, since the server may not be reading.</summary>
+    private void TrySendGoAway(Http2ErrorCode code)
+    {
+        if (!_writeLock.Wait(0))
+        {
+            return;
+        }
+        try
+        {
+            Span<byte> payload = stackalloc byte[8];
+            BinaryPrimitives.WriteInt32BigEndian(payload, 0);
+            BinaryPrimitives.WriteUInt32BigEndian(payload[4..], (uint)code);
+            _ = _socket.SendAsync(Http2Protocol.Frame(FrameType.GoAway, 0, 0, payload), SocketFlags.None);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Best effort: the connection ends either way.
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 }

@@ -29,6 +29,31 @@ internal abstract class Http2Stream
     /// <summary>DATA bytes received and not yet given back to the server in a WINDOW_UPDATE; reading loop only.</summary>
     public int Unacknowledged { get; set; }
 
+    /// <summary>DATA bytes received on the stream; reading loop only.</summary>
+    public long Received { get; set; }
+
+    /// <summary>Window granted in updates handed to the socket (beyond the initial window); the control flush adds.</summary>
+    public long Granted;
+
+    /// <summary>Frames received on the stream; the reading loop counts, the stall check compares.</summary>
+    public int Activity;
+
+    /// <summary>While a write waits for window: when it started waiting, or last saw <see cref="Activity"/> change. Window lock.</summary>
+    public long BlockedSince { get; set; }
+
+    /// <summary><see cref="Activity"/> as the stall check last saw it. Window lock.</summary>
+    public int BlockedActivity { get; set; }
+
+    /// <summary>Why the connection gave up this stream's writes, if it did.</summary>
+    public RpcException? WriteFailure { get; private set; }
+
+    /// <summary>Ends the stream because its writes cannot go on: writers get <paramref name="failure"/>, readers its status.</summary>
+    public void FailWrites(RpcException failure)
+    {
+        WriteFailure ??= failure;
+        Finish(failure.Status, []);
+    }
+
     /// <summary>True once the status is known: the stream takes no more frames.</summary>
     public abstract bool IsFinished { get; }
 
@@ -65,7 +90,7 @@ internal abstract class Http2Stream
                     _prefixFilled = 0;
                     continue;
                 }
-                _message = ArrayPool<byte>.Shared.Rent(_messageLength);
+                _message = BoundedArrayPool.Rent(_messageLength);
                 _messageFilled = 0;
             }
             if (count == 0)
@@ -88,7 +113,7 @@ internal abstract class Http2Stream
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(message);
+                    BoundedArrayPool.Return(message);
                 }
                 delivered = true;
             }
@@ -160,7 +185,7 @@ internal abstract class Http2Stream
         if (_message is { } message)
         {
             _message = null;
-            ArrayPool<byte>.Shared.Return(message);
+            BoundedArrayPool.Return(message);
         }
     }
 

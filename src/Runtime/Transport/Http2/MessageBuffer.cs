@@ -57,7 +57,7 @@ internal sealed class MessageBuffer : SerializationContext, IBufferWriter<byte>
         _written = 0;
         if (buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            BoundedArrayPool.Return(buffer);
         }
     }
 
@@ -97,11 +97,11 @@ internal sealed class MessageBuffer : SerializationContext, IBufferWriter<byte>
         {
             return;
         }
-        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _buffer.Length * 2));
+        var larger = BoundedArrayPool.Rent(Math.Max(needed, _buffer.Length * 2));
         _buffer.AsSpan(0, _written).CopyTo(larger);
         if (_buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            BoundedArrayPool.Return(_buffer);
         }
         _buffer = larger;
     }

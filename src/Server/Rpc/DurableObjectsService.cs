@@ -43,6 +43,9 @@ internal class DurableObjectsService
         _host = host;
         _lifetime = lifetime;
         _options = options.Value;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.MaxCallsInFlightPerStream, nameof(DurableObjectsOptions.MaxCallsInFlightPerStream));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.MaxUnsentResultBytesPerStream, nameof(DurableObjectsOptions.MaxUnsentResultBytesPerStream));
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.ShutdownGracePeriod, TimeSpan.Zero, nameof(DurableObjectsOptions.ShutdownGracePeriod));
         _time = time;
         var logger = loggers.CreateLogger("SourceGenDO.Server");
         _malformed = new ThrottledWarning(logger, time, "A client stream sent a malformed frame and was ended: {Detail}");

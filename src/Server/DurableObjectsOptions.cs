@@ -31,6 +31,29 @@ public sealed class DurableObjectsOptions
     /// </summary>
     public int MaxQueuedEventsPerObject { get; set; } = 50_000;
 
+    /// <summary>
+    /// How many calls one client stream may have in flight, counted from when the server reads a call
+    /// until its result has been written. Past it the server stops reading that stream (HTTP/2 flow
+    /// control then holds the client back) until results leave; other streams go on. Default 16,384
+    /// (a client stream carries the calls of all the stubs of one <c>DurableObjectClient</c>).
+    /// </summary>
+    public int MaxCallsInFlightPerStream { get; set; } = 16_384;
+
+    /// <summary>
+    /// How many bytes of results one client stream may have waiting to be written (a client that reads
+    /// slowly, or not at all). Past it the server stops reading that stream until they leave, as for
+    /// <see cref="MaxCallsInFlightPerStream"/>. One result larger than this is still sent. Default 16 MiB.
+    /// </summary>
+    public long MaxUnsentResultBytesPerStream { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// How long a stopping server lets the calls in flight finish. From the moment it starts stopping,
+    /// calls that arrive fail at once (retryable); calls in flight complete as usual until this time has
+    /// passed, then the streams end and what is still running fails retryable at the caller. Keep it
+    /// below the host's <c>HostOptions.ShutdownTimeout</c> (30 s by default). Default 10 s.
+    /// </summary>
+    public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The namespaces added so far, by name.</summary>
     public IReadOnlyDictionary<string, DurableObjectDispatcher> Namespaces => _namespaces;
 

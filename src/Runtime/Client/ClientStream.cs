@@ -46,14 +46,19 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     // The HTTP/2 transport's reader, whose reads wait without allocating; null on grpc-dotnet's.
     private readonly IValueTaskStreamReader? _valueReader;
     private ValueTask<bool> _nextFrame;
+    // DurableObjectClientOptions.MaxQueuedCalls: the bound on _inFlight past which calls fail as overloaded.
+    private readonly int _maxQueuedCalls;
     private long _nextCallId;
     private int _nextChannel;
     private int _frameBytes;
     private int _inFlight;
     private volatile Exception? _failure;
+    // Set when a write failed and the stream is failing: new stubs go to a new stream from then on.
+    private volatile bool _writeFailed;
 
-    public ClientStream(CallInvoker invoker)
+    public ClientStream(CallInvoker invoker, int maxQueuedCalls)
     {
+        _maxQueuedCalls = maxQueuedCalls;
         _writer = new FrameWriter<ClientEntry, OutgoingClientFrame>(this);
         _call = invoker.AsyncDuplexStreamingCall(FrameCodec.ClientConnect, null, new CallOptions(cancellationToken: _cancellation.Token));
         _valueReader = _call.ResponseStream as IValueTaskStreamReader;
@@ -63,6 +68,21 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
 
     /// <summary>Why the stream failed, or null while it works.</summary>
     public Exception? Failure => _failure;
+
+    /// <summary>True once the stream has failed or is failing: new stubs must not bind to it.</summary>
+    public bool IsBroken => _failure is not null || _writeFailed;
+
+    /// <summary>True when the stream holds as many unanswered calls as it may (<see cref="DurableObjectClientOptions.MaxQueuedCalls"/>).</summary>
+    public bool IsFull => Volatile.Read(ref _inFlight) >= _maxQueuedCalls;
+
+    /// <summary>The error of a call refused because the stream <see cref="IsFull"/>.</summary>
+    public DurableObjectException Overloaded(DurableObjectId id) => new(
+        $"The client has {_maxQueuedCalls:N0} calls queued or in flight, its limit (DurableObjectClientOptions.MaxQueuedCalls); "
+        + "the call was not sent.")
+    {
+        Overloaded = true,
+        DurableObjectId = id,
+    };
 
     /// <summary>Binds a stub's channel to its object; the open travels before the stub's first call.</summary>
     public uint Open(StubChannel channel, OpenChannel open)
@@ -377,9 +397,34 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
 
     bool FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.ExpectsMore(int queued) => queued * 2 < Volatile.Read(ref _inFlight);
 
-    // A write fails once the server has ended the call; its status says why better than the write does.
-    void FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.OnWriteFailed(Exception exception) =>
+    // A write fails once the server has ended the call, and then its status says why better than the
+    // write does; the reader is about to see it. Given a moment for that, the stream fails either way.
+    void FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.OnWriteFailed(Exception exception)
+    {
+        _writeFailed = true;
+        if (FinalStatus() is { } status)
+        {
+            Fail(RemoteErrors.FromStreamFailure(status));
+            return;
+        }
+        _ = FailAfterWriteAsync(exception);
+    }
+
+    private async Task FailAfterWriteAsync(Exception exception)
+    {
+        try
+        {
+            await Task.Delay(WriteFailureGrace, _cancellation.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The reader failed the stream first.
+        }
         Fail(RemoteErrors.FromStreamFailure(FinalStatus() ?? exception));
+    }
+
+    // How long a failed write waits for the server's status before the stream fails with the write's error.
+    private static readonly TimeSpan WriteFailureGrace = TimeSpan.FromMilliseconds(500);
 
     private RpcException? FinalStatus()
     {

@@ -28,11 +28,14 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
     private readonly IReadOnlyDictionary<string, NamespaceInfo> _namespaces;
     private readonly Dictionary<string, NamespaceIdKey> _keys;
     private readonly object _streamLock = new();
+    private readonly int _maxQueuedCalls;
     private ClientStream? _stream;
 
-    private DurableObjectClient(CallInvoker invoker, IDisposable? transport, IReadOnlyDictionary<string, NamespaceInfo> namespaces)
+    private DurableObjectClient(
+        CallInvoker invoker, IDisposable? transport, IReadOnlyDictionary<string, NamespaceInfo> namespaces, int maxQueuedCalls)
     {
         _transport = transport;
+        _maxQueuedCalls = maxQueuedCalls;
         _namespaces = namespaces;
         _keys = namespaces.ToDictionary(pair => pair.Key, pair => new NamespaceIdKey(pair.Value.IdKey.Span), StringComparer.Ordinal);
         Invoker = invoker;
@@ -50,6 +53,7 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(address);
         options ??= new DurableObjectClientOptions();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxQueuedCalls, nameof(options.MaxQueuedCalls));
         var (invoker, transport) = CreateTransport(address, options);
         try
         {
@@ -59,9 +63,10 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
                 new HandshakeRequest());
             // The stream every stub will share opens while the handshake is under way, so that the first
             // call finds it ready; if the handshake fails, disposing the channel ends it.
-            var stream = new ClientStream(invoker);
+            var stream = new ClientStream(invoker, options.MaxQueuedCalls);
             var response = await handshake.ConfigureAwait(false);
-            return new DurableObjectClient(invoker, transport, response.Namespaces.ToDictionary(info => info.Name, StringComparer.Ordinal))
+            return new DurableObjectClient(
+                invoker, transport, response.Namespaces.ToDictionary(info => info.Name, StringComparer.Ordinal), options.MaxQueuedCalls)
             {
                 _stream = stream,
             };
@@ -86,7 +91,7 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
     /// own objects call each other without leaving the process.
     /// </summary>
     internal static DurableObjectClient CreateConnected(CallInvoker invoker, IEnumerable<NamespaceInfo> namespaces) =>
-        new(invoker, null, namespaces.ToDictionary(info => info.Name, StringComparer.Ordinal));
+        new(invoker, null, namespaces.ToDictionary(info => info.Name, StringComparer.Ordinal), new DurableObjectClientOptions().MaxQueuedCalls);
 
     /// <summary>The namespace <paramref name="name"/>, whose stubs are of type <typeparamref name="TStub"/>.</summary>
     /// <exception cref="ArgumentException">The server has no such namespace, or it hosts another class than <typeparamref name="TStub"/> calls.</exception>
@@ -114,9 +119,9 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
     {
         lock (_streamLock)
         {
-            if (_stream is null || _stream.Failure is not null)
+            if (_stream is null || _stream.IsBroken)
             {
-                _stream = new ClientStream(Invoker);
+                _stream = new ClientStream(Invoker, _maxQueuedCalls);
             }
             return _stream;
         }

@@ -14,4 +14,12 @@ public sealed class DurableObjectClientOptions
 
     /// <summary>How long <see cref="DurableObjectClient.ConnectAsync(Uri, DurableObjectClientOptions?, CancellationToken)"/> waits for the server. Default 10 s.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How many calls the client may have queued or in flight at once (sent or waiting to be sent, and
+    /// not yet answered), over all its stubs. Past it a call fails at once with a
+    /// <see cref="DurableObjectException"/> whose <see cref="DurableObjectException.Overloaded"/> is true,
+    /// instead of growing the client's memory while the server holds it back. Default 100,000.
+    /// </summary>
+    public int MaxQueuedCalls { get; set; } = 100_000;
 }

@@ -86,6 +86,11 @@ internal static class RemoteErrors
         {
             return new DurableObjectException(refused.Status.Detail, refused);
         }
+        // The server could not write to the stream (it says why): a new stream may well work.
+        if (cause is RpcException { StatusCode: StatusCode.Aborted } aborted && aborted.Status.Detail.Length > 0)
+        {
+            return new DurableObjectException(aborted.Status.Detail, aborted) { Retryable = true };
+        }
         return new DurableObjectException(LostConnectionMessage, cause) { Retryable = true };
     }
 

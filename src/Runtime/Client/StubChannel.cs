@@ -74,6 +74,11 @@ internal sealed class StubChannel
             Break(streamFailure);
             return Task.FromException<T>(_failure!);
         }
+        if (stream.IsFull)
+        {
+            // Fails this call only: the stub stays usable once the queue drains.
+            return Task.FromException<T>(stream.Overloaded(Id));
+        }
         // Queued calls wait for a frame, so they keep a copy (in a pooled array the stream gives back
         // once the frame is written) and the writer goes back for reuse.
         var args = arguments.TakePooled();

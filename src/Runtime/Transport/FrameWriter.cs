@@ -83,7 +83,7 @@ internal sealed class FrameWriter<TItem, TFrame> : IThreadPoolWorkItem where TFr
     }
 
     /// <summary>
-    /// Queues without writing until as many <see cref="Release"/>s: lets a burst of items share one frame.
+    /// Queues without writing until as many <see cref="Release(int)"/>s: lets a burst of items share one frame.
     /// Returns the generation to release the holds in.
     /// </summary>
     public int Hold(int count = 1) => _holds.Take(count);
@@ -94,16 +94,19 @@ internal sealed class FrameWriter<TItem, TFrame> : IThreadPoolWorkItem where TFr
     /// <inheritdoc cref="WriteHolds.WatchHeld"/>
     public void WatchHeld() => _holds.WatchHeld();
 
-    /// <summary>True while writes wait for a <see cref="Release"/>.</summary>
+    /// <summary>True while writes wait for a <see cref="Release(int)"/>.</summary>
     public bool IsHeld => _holds.IsHeld;
 
     /// <summary>
     /// Ends one <see cref="Hold"/> of <paramref name="generation"/> and, when it was the last, writes what
     /// was queued meanwhile, on this thread.
     /// </summary>
-    public void Release(int generation)
+    public void Release(int generation) => Release(generation, 1);
+
+    /// <summary>Ends <paramref name="count"/> holds of <paramref name="generation"/> at once; see <see cref="Release(int)"/>.</summary>
+    public void Release(int generation, int count)
     {
-        if (_holds.Release(generation))
+        if (_holds.Release(generation, count))
         {
             Flush(alone: true);
         }

@@ -69,13 +69,19 @@ internal sealed class WriteHolds : IDisposable
     /// Releases one hold of <paramref name="generation"/>; true when it was the last one, so what was held
     /// may be written now. Does nothing once the generation ended early.
     /// </summary>
-    public bool Release(int generation)
+    public bool Release(int generation) => Release(generation, 1);
+
+    /// <summary>
+    /// Releases <paramref name="count"/> holds of <paramref name="generation"/> at once (holds taken for work
+    /// that will not run after all); true when they were the last.
+    /// </summary>
+    public bool Release(int generation, int count)
     {
         long state;
         do
         {
             state = Volatile.Read(ref _state);
-            if (GenerationOf(state) != generation)
+            if (GenerationOf(state) != generation || count <= 0)
             {
                 return false;
             }
@@ -85,8 +91,8 @@ internal sealed class WriteHolds : IDisposable
                 return false;
             }
         }
-        while (Interlocked.CompareExchange(ref _state, CountOf(state) == 1 ? NextGeneration(state) : state - 1, state) != state);
-        return CountOf(state) == 1;
+        while (Interlocked.CompareExchange(ref _state, CountOf(state) <= count ? NextGeneration(state) : state - count, state) != state);
+        return CountOf(state) <= count;
     }
 
     /// <summary>

@@ -1,5 +1,9 @@
+using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SourceGenDO.Serialization;
 using SourceGenDO.Server.Execution;
 using SourceGenDO.Transport;
 using SourceGenDO.Wire;
@@ -15,17 +19,37 @@ namespace SourceGenDO.Server.Rpc;
 /// Connect stream uses <see cref="FrameCodec"/>'s frames; the wire format is the .proto's all the same.
 /// gRPC finds the handlers by reflection at startup and accepts only virtual methods declared by the
 /// bound type, hence the unsealed class and virtual methods.
+/// A Connect call ends with a status that says why: InvalidArgument for a malformed frame, Aborted when
+/// the server could not write to the stream, Unavailable when the server stopped. The status is set on
+/// the context rather than thrown, so that gRPC logs nothing per stream; the service logs such ends at
+/// Warning, at most one line per <see cref="WarningInterval"/> and kind (a client can cause them at will).
 /// </remarks>
 [BindServiceMethod(typeof(DurableObjectsService), nameof(BindService))]
 internal class DurableObjectsService
 {
+    /// <summary>The shortest time between two warnings of one kind; those in between are counted.</summary>
+    public static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(10);
+
     private readonly DurableObjectHost _host;
     private readonly IHostApplicationLifetime _lifetime;
+    private readonly DurableObjectsOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ThrottledWarning _malformed;
+    private readonly ThrottledWarning _writeFailed;
 
-    public DurableObjectsService(DurableObjectHost host, IHostApplicationLifetime lifetime)
+    public DurableObjectsService(
+        DurableObjectHost host, IHostApplicationLifetime lifetime, IOptions<DurableObjectsOptions> options, TimeProvider time, ILoggerFactory loggers)
     {
         _host = host;
         _lifetime = lifetime;
+        _options = options.Value;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.MaxCallsInFlightPerStream, nameof(DurableObjectsOptions.MaxCallsInFlightPerStream));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.MaxUnsentResultBytesPerStream, nameof(DurableObjectsOptions.MaxUnsentResultBytesPerStream));
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.ShutdownGracePeriod, TimeSpan.Zero, nameof(DurableObjectsOptions.ShutdownGracePeriod));
+        _time = time;
+        var logger = loggers.CreateLogger("SourceGenDO.Server");
+        _malformed = new ThrottledWarning(logger, time, "A client stream sent a malformed frame and was ended: {Detail}");
+        _writeFailed = new ThrottledWarning(logger, time, "A client stream could not be written to and was ended: {Detail}");
     }
 
     /// <summary>Declares the service's methods to gRPC, which then finds them on the service by name.</summary>
@@ -41,33 +65,157 @@ internal class DurableObjectsService
     public virtual async Task Connect(
         IAsyncStreamReader<IncomingClientFrame> requestStream, IServerStreamWriter<OutgoingServerFrame> responseStream, ServerCallContext context)
     {
-        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _lifetime.ApplicationStopping);
-        var stream = new ServerStream(_host, responseStream);
+        // Cancelled when the client leaves, when a write fails, or when a stopping server is drained.
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var stream = new ServerStream(_host, responseStream, _options.MaxCallsInFlightPerStream, _options.MaxUnsentResultBytesPerStream);
+        _ = stream.WhenWriteFailed.ContinueWith(static (_, state) => CancelQuietly((CancellationTokenSource)state!), ending, TaskScheduler.Default);
+        var stopping = false;
+        using var onStopping = _lifetime.ApplicationStopping.Register(() =>
+        {
+            stopping = true;
+            _ = DrainAsync(stream, ending, IsInProcess(context));
+        });
+        Status? end = null;
         try
         {
-            while (await requestStream.MoveNext(stopping.Token).ConfigureAwait(false))
+            while (await requestStream.MoveNext(ending.Token).ConfigureAwait(false))
             {
                 var frame = requestStream.Current;
-                stream.Dispatch(frame);
+                var next = 0;
+                while (!stream.Dispatch(frame, ref next))
+                {
+                    // At a bound of backpressure: read nothing more until results have left.
+                    await stream.WhenRoom().WaitAsync(ending.Token).ConfigureAwait(false);
+                }
                 frame.Release();
             }
             // The client half-closed: answer what it already sent, then end the stream.
-            await stream.WhenIdle().WaitAsync(stopping.Token).ConfigureAwait(false);
-            await stream.WhenWritesDone().WaitAsync(stopping.Token).ConfigureAwait(false);
+            await stream.WhenIdle().WaitAsync(ending.Token).ConfigureAwait(false);
+            await stream.WhenWritesDone().WaitAsync(ending.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_lifetime.ApplicationStopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (ending.IsCancellationRequested)
         {
-            throw new RpcException(new Status(StatusCode.Unavailable, "The server is shutting down."));
+            // Told why below; a client that went away needs no answer.
         }
-        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        catch (Exception e) when (MalformedFrameDetail(e) is { } detail)
         {
-            // The client went away; nobody is left to answer.
+            _malformed.Log(detail);
+            end = new Status(StatusCode.InvalidArgument, $"The stream was ended because a frame was malformed: {detail}");
         }
         finally
         {
             // gRPC forbids writing once the handler returns, so wait for the write in progress.
             stream.Close();
             await stream.WhenWritesDone().ConfigureAwait(false);
+        }
+        if (stream.WriteFailure is { } failure && !context.CancellationToken.IsCancellationRequested)
+        {
+            var reason = failure is RpcException rpc ? rpc.Status.Detail : failure.Message;
+            _writeFailed.Log(reason);
+            end = new Status(StatusCode.Aborted, $"The server could not write to the stream and ended it: {reason}");
+        }
+        else if (end is null && stopping)
+        {
+            end = new Status(StatusCode.Unavailable, "The server is shutting down.");
+        }
+        if (end is { } status)
+        {
+            if (IsInProcess(context))
+            {
+                // The in-process transport learns a stream's status only from an exception.
+                throw new RpcException(status);
+            }
+            context.Status = status;
+        }
+    }
+
+    /// <summary>
+    /// A stopping server's end of one stream: calls that arrive from now on are refused (retryable), those
+    /// in flight may finish within the grace period, then the stream ends. Streams of objects calling
+    /// objects on this server still take calls, as the calls in flight make them.
+    /// </summary>
+    private async Task DrainAsync(ServerStream stream, CancellationTokenSource ending, bool inProcess)
+    {
+        if (!inProcess)
+        {
+            stream.RefuseNewCalls();
+        }
+        try
+        {
+            await stream.WhenIdle().WaitAsync(_options.ShutdownGracePeriod, _time, ending.Token).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The grace period is over: what still runs fails at its callers as the stream ends.
+        }
+        catch (OperationCanceledException)
+        {
+            // The stream ended first.
+        }
+        CancelQuietly(ending);
+    }
+
+    // The in-process transport (objects calling objects) names its peer so.
+    private static bool IsInProcess(ServerCallContext context) => context.Peer == "in-process";
+
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The handler ended first.
+        }
+    }
+
+    /// <summary>What was malformed, when <paramref name="exception"/> (thrown by reading a frame) says a frame did not decode.</summary>
+    private static string? MalformedFrameDetail(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is WireFormatException or InvalidProtocolBufferException or OverflowException)
+            {
+                return e.Message;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>A warning that a client can cause at will: logged at most once per interval, with a count of those left out.</summary>
+    private sealed class ThrottledWarning(ILogger logger, TimeProvider time, string template)
+    {
+        private readonly Lock _lock = new();
+        private long _lastLogged;
+        private bool _loggedOnce;
+        private int _suppressed;
+
+        public void Log(string detail)
+        {
+            int suppressed;
+            lock (_lock)
+            {
+                if (_loggedOnce && time.GetElapsedTime(_lastLogged) < WarningInterval)
+                {
+                    _suppressed++;
+                    return;
+                }
+                _loggedOnce = true;
+                _lastLogged = time.GetTimestamp();
+                suppressed = _suppressed;
+                _suppressed = 0;
+            }
+#pragma warning disable CA2254 // The template is one of two constants, chosen by the service.
+            if (suppressed == 0)
+            {
+                logger.LogWarning(template, detail);
+            }
+            else
+            {
+                logger.LogWarning(template + " ({Suppressed} more since the last such warning, not logged.)", detail, suppressed);
+            }
+#pragma warning restore CA2254
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using Grpc.Core;
 using SourceGenDO.Serialization;
 using SourceGenDO.Server.Execution;
@@ -16,6 +17,11 @@ namespace SourceGenDO.Server.Rpc;
 /// Results that complete while a frame is being dispatched are held back until the frame is done, so
 /// calls that finish at once are answered by one frame; a result that completes later is written at
 /// once when no write is running. Channels are touched by the reading loop only.
+/// Backpressure: a call counts against the stream from its dispatch until its result has been written,
+/// and the bytes of results queued and not yet written are counted too; past either bound the reading
+/// loop dispatches nothing more (<see cref="Dispatch(IncomingClientFrame, ref int)"/> stops, even within
+/// a frame) until writes bring the stream below it, so HTTP/2 flow control pushes back on the client.
+/// The counts change once per call and once per written frame; only a stream at its bound waits.
 /// </remarks>
 internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat
 {
@@ -29,38 +35,82 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     private readonly Dictionary<uint, ServerChannel> _channels = [];
     private readonly ConcurrentDictionary<ulong, (CancellationTokenSource Source, ObjectActivation Activation)> _cancellations = new();
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _writeFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // The bounds of backpressure (DurableObjectsOptions.MaxCallsInFlightPerStream, MaxUnsentResultBytesPerStream).
+    private readonly int _maxCalls;
+    private readonly long _maxUnsentBytes;
     private int _frameBytes;
+    // Calls dispatched whose result has not been written yet.
     private int _inFlight;
+    // The weight (see WeightOf) of the results queued and not yet written.
+    private long _unsentBytes;
+    // The reading loop, waiting for the stream to drop below its bounds.
+    private TaskCompletionSource? _roomWaiter;
     private volatile bool _draining;
+    private volatile bool _refusingCalls;
+    private volatile Exception? _writeFailure;
 
-    public ServerStream(DurableObjectHost objects, IServerStreamWriter<OutgoingServerFrame> responses)
+    public ServerStream(DurableObjectHost objects, IServerStreamWriter<OutgoingServerFrame> responses, int maxCalls, long maxUnsentBytes)
     {
         _objects = objects;
         _responses = responses;
+        _maxCalls = maxCalls;
+        _maxUnsentBytes = maxUnsentBytes;
         _writer = new FrameWriter<ServerEntry, OutgoingServerFrame>(this);
     }
 
-    /// <summary>Handles one frame in protocol order (opens, calls, cancels, closes), then sends what finished meanwhile.</summary>
-    public void Dispatch(IncomingClientFrame frame)
+    /// <summary>Why writing to the stream failed, or null while it works.</summary>
+    public Exception? WriteFailure => _writeFailure;
+
+    /// <summary>Completes when a write fails: the stream can send nothing more.</summary>
+    public Task WhenWriteFailed => _writeFailed.Task;
+
+    /// <summary>True while the stream is below both bounds and may dispatch more calls.</summary>
+    public bool HasRoom => Volatile.Read(ref _inFlight) < _maxCalls && Volatile.Read(ref _unsentBytes) < _maxUnsentBytes;
+
+    /// <summary>
+    /// From now on every call read is answered at once with a retryable error instead of being started:
+    /// the server is stopping and lets only the calls already started finish.
+    /// </summary>
+    public void RefuseNewCalls() => _refusingCalls = true;
+
+    /// <summary>
+    /// Handles one frame in protocol order (opens, calls, cancels, closes), then sends what finished
+    /// meanwhile. Starts at call <paramref name="next"/> and stops when the stream reaches a bound of
+    /// backpressure: false then, with <paramref name="next"/> the first call not dispatched; call again
+    /// once <see cref="WhenRoom"/> completes.
+    /// </summary>
+    public bool Dispatch(IncomingClientFrame frame, ref int next)
     {
+        var calls = frame.Calls;
         // Each call holds the writes until its first turn on its object ends: the results of a frame's
         // calls that finish at once leave in one frame, even when many objects' turns ran them. Taken
         // before the frame's own hold, so that a lone call's hold arms no check (see HoldForOthers).
-        var callsHold = _writer.HoldForOthers(frame.Calls.Count);
+        var callsHold = _writer.HoldForOthers(calls.Count - next);
         var hold = _writer.Hold();
         try
         {
-            foreach (var open in frame.Opens)
+            if (next == 0)
             {
-                Open(open);
+                foreach (var open in frame.Opens)
+                {
+                    Open(open);
+                }
             }
             // A frame whose calls all go to one object (a busy stub) runs them on this thread when the
             // object is idle: no hop, and nothing else waits behind them on this stream but that
             // object's own later calls, which would wait for it anyway.
-            var inline = frame.Calls.Count > 0 && frame.Opens.Count == 0 && AllOnOneChannel(frame.Calls);
-            foreach (var call in frame.Calls)
+            var inline = calls.Count > 0 && frame.Opens.Count == 0 && AllOnOneChannel(calls);
+            while (next < calls.Count)
             {
-                Dispatch(call, inline, callsHold);
+                if (!HasRoom)
+                {
+                    // The calls not dispatched give their holds back: what is held must be written for
+                    // the stream to get below its bound again.
+                    _writer.Release(callsHold, calls.Count - next);
+                    return false;
+                }
+                Dispatch(calls[next++], inline, callsHold);
             }
             foreach (var callId in frame.Cancels)
             {
@@ -71,11 +121,26 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
                 // Calls in flight keep what they need; only later calls on the number are refused.
                 _channels.Remove(channel);
             }
+            return true;
         }
         finally
         {
             _writer.Release(hold);
         }
+    }
+
+    /// <summary>Completes once the stream is below its bounds again (or can write nothing more).</summary>
+    public Task WhenRoom()
+    {
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _roomWaiter, waiter);
+        // Visible before the counts are read: a write that lowers them reads the waiter after.
+        Interlocked.MemoryBarrier();
+        if (HasRoom || _writeFailure is not null)
+        {
+            Interlocked.Exchange(ref _roomWaiter, null)?.TrySetResult();
+        }
+        return waiter.Task;
     }
 
     /// <summary>
@@ -85,13 +150,16 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     /// </summary>
     public void Complete(ulong callId, bool cancellable, ReadOnlyMemory<byte> value, Error? error, bool holdsNothing = false)
     {
+        var entry = new ServerEntry(callId, value, error);
+        // Counted before it is queued, so that its write never subtracts what was not added yet.
+        Interlocked.Add(ref _unsentBytes, WeightOf(entry));
         if (Volatile.Read(ref _inFlight) == 1)
         {
-            _writer.Enqueue(new ServerEntry(callId, value, error), alone: true);
+            _writer.Enqueue(entry, alone: true);
         }
         else
         {
-            _writer.EnqueueInTurn(new ServerEntry(callId, value, error));
+            _writer.EnqueueInTurn(entry);
         }
         if (holdsNothing)
         {
@@ -101,13 +169,10 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         {
             cancellation.Source.Dispose();
         }
-        if (Interlocked.Decrement(ref _inFlight) == 0 && _draining)
-        {
-            _idle.TrySetResult();
-        }
+        // The call stays counted in flight until its result is written (see Sent).
     }
 
-    /// <summary>Completes once every call dispatched so far has been answered.</summary>
+    /// <summary>Completes once every call dispatched so far has been answered and its result written.</summary>
     public Task WhenIdle()
     {
         _draining = true;
@@ -161,6 +226,11 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     private void Dispatch(in IncomingCallData call, bool inline, int hold)
     {
         Interlocked.Increment(ref _inFlight);
+        if (_refusingCalls)
+        {
+            Refuse(call, ShuttingDown, hold);
+            return;
+        }
         if (!_channels.TryGetValue(call.Channel, out var channel))
         {
             Refuse(call, RemoteErrors.FromRuntime($"The call names channel {call.Channel}, which is not open on this stream."), hold);
@@ -206,13 +276,18 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         }
     }
 
+    /// <summary>The error of a call that reached a stopping server.</summary>
+    public const string ShuttingDownMessage = "The server is shutting down and did not start the call; retry it on a new stub.";
+
+    private static readonly Error ShuttingDown = RemoteErrors.FromRuntime(ShuttingDownMessage, retryable: true);
+
     private void Refuse(in IncomingCallData call, Error error, int hold)
     {
         Complete(call.CallId, call.Cancellable, default, error);
         _writer.Release(hold);
     }
 
-    /// <summary>Releases a call's hold on the writes (see <see cref="Dispatch(IncomingClientFrame)"/>) once its first turn ended.</summary>
+    /// <summary>Releases a call's hold on the writes (see <see cref="Dispatch(IncomingClientFrame, ref int)"/>) once its first turn ended.</summary>
     public void ReleaseHold(int hold) => _writer.Release(hold);
 
     /// <summary>Signals the cancellation token of a call, on the object's scheduler so its callbacks run there.</summary>
@@ -256,7 +331,52 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         return true;
     }
 
-    Task FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.WriteAsync(OutgoingServerFrame frame) => _responses.WriteAsync(frame);
+    Task FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.WriteAsync(OutgoingServerFrame frame)
+    {
+        var calls = 0;
+        var bytes = 0L;
+        foreach (ref readonly var entry in CollectionsMarshal.AsSpan(frame.Entries))
+        {
+            if (entry.Closed is null)
+            {
+                calls++;
+                bytes += WeightOf(entry);
+            }
+        }
+        var write = _responses.WriteAsync(frame);
+        if (write.IsCompletedSuccessfully)
+        {
+            Sent(calls, bytes);
+            return write;
+        }
+        return SentOnceWrittenAsync(write, calls, bytes);
+    }
+
+    private async Task SentOnceWrittenAsync(Task write, int calls, long bytes)
+    {
+        await write.ConfigureAwait(false);
+        Sent(calls, bytes);
+    }
+
+    /// <summary>A frame of <paramref name="calls"/> results has been written: they no longer count against the stream.</summary>
+    private void Sent(int calls, long bytes)
+    {
+        Interlocked.Add(ref _unsentBytes, -bytes);
+        if (Interlocked.Add(ref _inFlight, -calls) == 0 && _draining)
+        {
+            _idle.TrySetResult();
+        }
+        if (Volatile.Read(ref _roomWaiter) is not null && HasRoom)
+        {
+            Interlocked.Exchange(ref _roomWaiter, null)?.TrySetResult();
+        }
+    }
+
+    /// <summary>What a queued result counts towards the bound of unsent bytes: about its encoded size.</summary>
+    private static long WeightOf(in ServerEntry entry) =>
+        entry.Value.Length + EntryOverheadBytes + (entry.Error is { } error ? error.Message.Length + error.Type.Length : 0);
+
+    private const int EntryOverheadBytes = 16;
 
     void FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.OnWritten(OutgoingServerFrame frame) => frame.Entries.Clear();
 
@@ -265,6 +385,9 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
 
     void FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.OnWriteFailed(Exception exception)
     {
-        // The stream is gone (the client left or the server stops); the handler ends on its own.
+        // Nothing more can be sent: the handler ends the call saying why, and the client fails the stream.
+        Interlocked.CompareExchange(ref _writeFailure, exception, null);
+        _writeFailed.TrySetResult();
+        Interlocked.Exchange(ref _roomWaiter, null)?.TrySetResult();
     }
 }

@@ -68,6 +68,32 @@ public sealed class SilentConnectionTests
     }
 
     [Fact]
+    public async Task WithKestrelsConnectionLimitsRemovedTheServerStillHoldsNoMoreSocketsThanItsOpenFilesAllow()
+    {
+        await using var server = await ServerProcess.StartAsync(OpenFileLimit, "--no-connection-limits");
+        await using var client = await DurableObjectClient.ConnectAsync(server.Address);
+        var counter = client.GetNamespace<CounterStub>("COUNTERS").GetByName(Guid.NewGuid().ToString());
+        Assert.Equal(1, await counter.Increment());
+
+        // The sockets past the bound wait in the listen backlog, unaccepted: their connects succeed.
+        var silent = await OpenSilentSocketsAsync(server.Port, SilentSockets);
+        try
+        {
+            await Until(() => server.OpenFiles() > OpenFileLimit / 2, "the server accepted sockets up to its bound", server);
+            for (var i = 2; i <= 100; i++)
+            {
+                Assert.Equal(i, await counter.Increment());
+                Assert.True(server.OpenFiles() < OpenFileLimit - 32, $"The server has {server.OpenFiles()} files open, near its limit of {OpenFileLimit}.");
+            }
+            Assert.False(server.HasExited, server.DescribeExit());
+        }
+        finally
+        {
+            Close(silent);
+        }
+    }
+
+    [Fact]
     public void KestrelLimitsTheAppSetsBeforeOrAfterAddDurableObjectsWinOverItsDefaults()
     {
         var defaults = KestrelOptions(configureBefore: null, configureAfter: null);

@@ -6,7 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SourceGenDO.TestObjects;
 
-// Arguments: [--keep-alive-timeout <seconds>]. Anything not given stays at AddDurableObjects' defaults.
+// Arguments: [--keep-alive-timeout <seconds>] [--no-connection-limits] (Kestrel's connection limits
+// removed, as an app may). Anything not given stays at AddDurableObjects' defaults.
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.WebHost.ConfigureKestrel(kestrel =>
@@ -16,6 +17,11 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     if (keepAlive >= 0)
     {
         kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(double.Parse(args[keepAlive + 1], System.Globalization.CultureInfo.InvariantCulture));
+    }
+    if (args.Contains("--no-connection-limits"))
+    {
+        kestrel.Limits.MaxConcurrentConnections = null;
+        kestrel.Limits.MaxConcurrentUpgradedConnections = null;
     }
 });
 var dataDirectory = Path.Combine(Path.GetTempPath(), "sgdo-tests", Guid.NewGuid().ToString("n"));

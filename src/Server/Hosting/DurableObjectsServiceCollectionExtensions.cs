@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -25,7 +26,7 @@ public static class DurableObjectsServiceCollectionExtensions
     /// <c>Limits.Http2.KeepAlivePingDelay</c> 30 s and <c>KeepAlivePingTimeout</c> 20 s (a connection that
     /// stops answering is closed); and, where the process has an open-file limit (Linux, macOS),
     /// <c>Limits.MaxConcurrentConnections</c> and <c>Limits.MaxConcurrentUpgradedConnections</c> at half
-    /// each of the files left when Kestrel starts, less an eighth of the limit (at least 64 files), so that
+    /// each of the files left when Kestrel starts, less an eighth of the limit (at least 128 files), so that
     /// sockets can never use up the process's files. Connections past the limit are closed at once.
     /// </remarks>
     /// <example><code>builder.Services.AddDurableObjects(o =&gt; o.AddNamespace&lt;Counter&gt;("COUNTERS"));</code></example>
@@ -38,6 +39,8 @@ public static class DurableObjectsServiceCollectionExtensions
         if (!services.Any(static service => service.ImplementationInstance is KestrelConnectionDefaults))
         {
             services.Insert(0, ServiceDescriptor.Singleton<IConfigureOptions<KestrelServerOptions>>(new KestrelConnectionDefaults()));
+            // Registered last, Kestrel tries it first for every endpoint it can bind (TCP, Unix sockets).
+            services.AddSingleton<IConnectionListenerFactory, BoundedSocketTransportFactory>();
         }
         services.AddGrpc(grpc =>
         {

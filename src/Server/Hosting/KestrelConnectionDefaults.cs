@@ -32,7 +32,7 @@ internal sealed class KestrelConnectionDefaults : IConfigureOptions<KestrelServe
     /// Open files kept free of connections, beyond those open when Kestrel starts, at the least: assemblies
     /// loaded later, threads (the runtime takes a pipe for each), files, SQLite, outgoing sockets.
     /// </summary>
-    public const long MinimumHeadroom = 64;
+    public const long MinimumHeadroom = 128;
 
     public void Configure(KestrelServerOptions options)
     {

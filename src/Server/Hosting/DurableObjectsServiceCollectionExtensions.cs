@@ -27,7 +27,10 @@ public static class DurableObjectsServiceCollectionExtensions
     /// stops answering is closed); and, where the process has an open-file limit (Linux, macOS),
     /// <c>Limits.MaxConcurrentConnections</c> and <c>Limits.MaxConcurrentUpgradedConnections</c> at half
     /// each of the files left when Kestrel starts, less an eighth of the limit (at least 128 files), so that
-    /// sockets can never use up the process's files. Connections past the limit are closed at once.
+    /// sockets can never use up the process's files. Connections past the limit are closed at once. Behind
+    /// Kestrel's limits, the socket transport holds at most that budget of sockets open at once, whatever
+    /// the limits say: at the bound it stops accepting (connections wait in the listen backlog) until one
+    /// closes, and logs a warning at most once a minute.
     /// </remarks>
     /// <example><code>builder.Services.AddDurableObjects(o =&gt; o.AddNamespace&lt;Counter&gt;("COUNTERS"));</code></example>
     public static IServiceCollection AddDurableObjects(this IServiceCollection services, Action<DurableObjectsOptions> configure)
@@ -39,7 +42,8 @@ public static class DurableObjectsServiceCollectionExtensions
         if (!services.Any(static service => service.ImplementationInstance is KestrelConnectionDefaults))
         {
             services.Insert(0, ServiceDescriptor.Singleton<IConfigureOptions<KestrelServerOptions>>(new KestrelConnectionDefaults()));
-            // Registered last, Kestrel tries it first for every endpoint it can bind (TCP, Unix sockets).
+            // Registered after Kestrel's own socket transport, so Kestrel tries it first for every endpoint it
+            // can bind (TCP, Unix sockets); a transport the app registers later still comes before it.
             services.AddSingleton<IConnectionListenerFactory, BoundedSocketTransportFactory>();
         }
         services.AddGrpc(grpc =>

@@ -1,4 +1,7 @@
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using SourceGenDO.Dispatch;
 using SourceGenDO.Serialization;
 using SourceGenDO.Server;
@@ -16,11 +19,33 @@ public static class DurableObjectsServiceCollectionExtensions
     /// Hosts durable objects: add namespaces in <paramref name="configure"/>, then call
     /// <c>app.MapDurableObjects()</c>.
     /// </summary>
+    /// <remarks>
+    /// Also sets defaults for Kestrel's connection limits, which the app's own Kestrel configuration
+    /// overrides whether made before or after this call: <c>Limits.KeepAliveTimeout</c> 30 s (a
+    /// connection with no stream open, or one that never speaks, is closed after that);
+    /// <c>Limits.Http2.KeepAlivePingDelay</c> 30 s and <c>KeepAlivePingTimeout</c> 20 s (a connection that
+    /// stops answering is closed); and, where the process has an open-file limit (Linux, macOS),
+    /// <c>Limits.MaxConcurrentConnections</c> and <c>Limits.MaxConcurrentUpgradedConnections</c> at half
+    /// each of the files left when Kestrel starts, less an eighth of the limit (at least 128 files), so that
+    /// sockets can never use up the process's files. Connections past the limit are closed at once. Behind
+    /// Kestrel's limits, the socket transport holds at most that budget of sockets open at once, whatever
+    /// the limits say: at the bound it stops accepting (connections wait in the listen backlog) until one
+    /// closes, and logs a warning at most once a minute.
+    /// </remarks>
     /// <example><code>builder.Services.AddDurableObjects(o =&gt; o.AddNamespace&lt;Counter&gt;("COUNTERS"));</code></example>
     public static IServiceCollection AddDurableObjects(this IServiceCollection services, Action<DurableObjectsOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
         services.Configure(configure);
+        // First in the collection, so that it runs before every other configuration of Kestrel, whenever
+        // that was registered: the app's own settings win over these defaults.
+        if (!services.Any(static service => service.ImplementationInstance is KestrelConnectionDefaults))
+        {
+            services.Insert(0, ServiceDescriptor.Singleton<IConfigureOptions<KestrelServerOptions>>(new KestrelConnectionDefaults()));
+            // Registered after Kestrel's own socket transport, so Kestrel tries it first for every endpoint it
+            // can bind (TCP, Unix sockets); a transport the app registers later still comes before it.
+            services.AddSingleton<IConnectionListenerFactory, BoundedSocketTransportFactory>();
+        }
         services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = PayloadLimits.MaxFrameBytes;

@@ -1,4 +1,5 @@
 using System.Text;
+using SourceGenDO.Serialization;
 using SourceGenDO.Server.Execution;
 using SourceGenDO.Wire;
 
@@ -32,7 +33,7 @@ internal sealed class ServerChannel
         }
         if (!objects.TryGetNamespace(open.Namespace, out var host))
         {
-            return Refuse($"The server has no namespace \"{open.Namespace}\".");
+            return Refuse($"The server has no namespace {ClientText.Quote(open.Namespace)}.");
         }
         DurableObjectId id;
         try

@@ -36,6 +36,7 @@ public sealed class RunningServer : IAsyncDisposable
         .AddNamespace<Sequencer>("SEQUENCERS")
         .AddNamespace<Canceller>("CANCELLERS")
         .AddNamespace<Echo>("ECHOES")
+        .AddNamespace<Oversize>("OVERSIZE")
         .AddNamespace<Outer.NestedCounter>("NESTED");
 
     /// <summary>

@@ -5,6 +5,7 @@ namespace SourceGenDO.EndToEnd.Tests;
 /// server's frame encoder shrinks back after a large frame (it used to keep the room of the stream's
 /// largest result), and the client's copy of a large frame is not pooled.
 /// </summary>
+[Collection(HeapMeasuringCollection.Name)]
 public sealed class LargeFrameMemoryTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     private const int WarmUpClients = 2;

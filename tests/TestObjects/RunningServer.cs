@@ -37,6 +37,7 @@ public sealed class RunningServer : IAsyncDisposable
         .AddNamespace<Canceller>("CANCELLERS")
         .AddNamespace<Echo>("ECHOES")
         .AddNamespace<WireShapes>("WIRE_SHAPES")
+        .AddNamespace<Oversize>("OVERSIZE")
         .AddNamespace<Outer.NestedCounter>("NESTED");
 
     /// <summary>

@@ -22,10 +22,14 @@ namespace SourceGenDO;
 /// </remarks>
 internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat
 {
-    // Frames stay small enough to keep latency low while packing many small calls together.
+    // Frames stay small enough to keep latency low while packing many small calls together. Every
+    // entry counts its exact encoded size (FrameCodec.SizeOf), so no frame passes the target unless its
+    // first entry alone does, and none passes PayloadLimits.MaxFrameBytes.
     private const int FrameBytesTarget = 256 * 1024;
-    private const int FrameCallsTarget = 1024;
-    private const int CallOverheadBytes = 24;
+    private const int FrameEntriesTarget = 1024;
+    private const int EncoderBytes = 4096;
+    // The encoder grows to its largest frame; past this it goes back to EncoderBytes after the write.
+    private const int MaxKeptEncoderBytes = 1024 * 1024;
     // The stream whose hold on writes the continuation running on this thread owns, if any.
     [ThreadStatic]
     private static ClientStream? t_continuation;
@@ -36,7 +40,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
 
     private readonly AsyncDuplexStreamingCall<OutgoingClientFrame, IncomingServerFrame> _call;
     private readonly FrameWriter<ClientEntry, OutgoingClientFrame> _writer;
-    private readonly OutgoingClientFrame _frame = new(new WireWriter(4096));
+    private readonly OutgoingClientFrame _frame = new(new WireWriter(EncoderBytes));
     private readonly PendingCalls _pending = new();
     private readonly ConcurrentDictionary<uint, StubChannel> _channels = new();
     private readonly CancellationTokenSource _cancellation = new();
@@ -368,11 +372,23 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
 
     bool FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.TryAdd(OutgoingClientFrame frame, ClientEntry entry)
     {
-        // Opens, cancels and closes are tiny; only calls count towards a frame's size. The server handles
-        // a frame's opens before its calls, so an open may join a frame whose earlier calls belong to
-        // other channels; it never lands after its own calls.
-        var size = entry.Args.Length + CallOverheadBytes;
-        if (entry.Method is not null && frame.Entries.Count > 0 && (frame.Entries.Count >= FrameCallsTarget || _frameBytes + size > FrameBytesTarget))
+        // Every kind of entry counts, opens, cancels and closes too: ten thousand stubs opening at once
+        // make a frame as large as their calls do. An entry left for the next frame keeps its order: the
+        // server handles a frame's opens before its calls, and cancels and closes after them.
+        var size = FrameCodec.SizeOf(entry);
+        if (size > PayloadLimits.MaxFrameBytes && entry.Method is not null)
+        {
+            // The stub keeps arguments within PayloadLimits.MaxPayloadBytes, so this does not happen;
+            // if it did, the call would fail alone rather than the frame and the stream with it.
+            if (TryTake(entry.CallId, out var pending))
+            {
+                pending.Fail(new DurableObjectException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"The call of \"{entry.Method}\" takes {size:N0} bytes in its frame, over the frame limit of {PayloadLimits.MaxFrameBytes:N0} bytes.")));
+            }
+            PooledBytes.Return(entry.Args);
+            return true;
+        }
+        if (frame.Entries.Count > 0 && (frame.Entries.Count >= FrameEntriesTarget || _frameBytes + size > FrameBytesTarget))
         {
             return false;
         }
@@ -393,6 +409,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
             }
         }
         frame.Entries.Clear();
+        frame.Encoder.ResetAndShrink(MaxKeptEncoderBytes, EncoderBytes);
     }
 
     bool FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.ExpectsMore(int queued) => queued * 2 < Volatile.Read(ref _inFlight);

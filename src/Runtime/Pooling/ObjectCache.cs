@@ -40,14 +40,20 @@ internal static class ObjectCache<T> where T : class
     }
 
     /// <summary>Keeps <paramref name="item"/>, which the caller no longer touches, for a later <see cref="Take"/>.</summary>
-    public static void Return(T item)
+    public static void Return(T item) => Return(item, SharedCapacity);
+
+    /// <summary>
+    /// Like <see cref="Return(T)"/>, with a smaller bound on the shared queue for a type whose instances
+    /// are large; each type passes the same bound every time.
+    /// </summary>
+    public static void Return(T item, int sharedCapacity)
     {
         if (t_local is null)
         {
             t_local = item;
             return;
         }
-        if (Interlocked.Increment(ref s_sharedCount) <= SharedCapacity)
+        if (Interlocked.Increment(ref s_sharedCount) <= sharedCapacity)
         {
             Shared.Enqueue(item);
         }

@@ -279,6 +279,20 @@ public sealed class WireWriter
         _length += prefixLength;
     }
 
+    /// <summary>
+    /// Forgets everything written; a buffer grown past <paramref name="maxKeptBytes"/> (by one large
+    /// frame) is replaced by one of <paramref name="capacity"/> bytes, so that a long-lived writer does
+    /// not keep the room of its largest payload for good.
+    /// </summary>
+    internal void ResetAndShrink(int maxKeptBytes, int capacity)
+    {
+        Reset();
+        if (_buffer.Length > maxKeptBytes)
+        {
+            _buffer = new byte[Math.Max(capacity, 16)];
+        }
+    }
+
     /// <summary>Forgets everything written, keeping the buffer.</summary>
     public void Reset()
     {

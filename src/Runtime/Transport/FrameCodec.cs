@@ -1,6 +1,10 @@
 using System.Buffers;
+using System.Globalization;
+using System.Numerics;
+using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
+using SourceGenDO.Pooling;
 using SourceGenDO.Serialization;
 using SourceGenDO.Wire;
 
@@ -10,6 +14,8 @@ namespace SourceGenDO.Transport;
 /// Encodes and decodes the Connect stream's frames in the protobuf encoding of ClientFrame and
 /// ServerFrame (protos/sourcegendo.proto), and provides the gRPC method definitions that use them.
 /// A decoded frame copies the payload once; calls' arguments and results' values are slices of it.
+/// The senders size their frames with <see cref="SizeOf(in ClientEntry)"/> and
+/// <see cref="SizeOf(in ServerEntry)"/>, which count exactly the bytes <c>Encode</c> writes.
 /// </summary>
 internal static class FrameCodec
 {
@@ -38,6 +44,66 @@ internal static class FrameCodec
         MethodType.Unary, ServiceName, "Handshake",
         Marshallers.Create(static (HandshakeRequest message) => message.ToByteArray(), HandshakeRequest.Parser.ParseFrom),
         Marshallers.Create(static (HandshakeResponse message) => message.ToByteArray(), HandshakeResponse.Parser.ParseFrom));
+
+    /// <summary>
+    /// The bytes <see cref="Encode(OutgoingClientFrame)"/> writes for <paramref name="entry"/>: a frame's
+    /// length is the sum over its entries, since the entries are its top-level fields.
+    /// </summary>
+    public static int SizeOf(in ClientEntry entry)
+    {
+        if (entry.Open is { } open)
+        {
+            return FieldSize(open.CalculateSize());
+        }
+        if (entry.IsCancel)
+        {
+            return 1 + VarintSize(entry.CallId);
+        }
+        if (entry.IsClose)
+        {
+            return 1 + VarintSize(entry.Channel);
+        }
+        var call = 2 + VarintSize(entry.CallId) + VarintSize(entry.Channel)
+            + FieldSize(Encoding.UTF8.GetByteCount(entry.Method!)) + FieldSize(entry.Args.Length)
+            + (entry.Cancellable ? 2 : 0);
+        return FieldSize(call);
+    }
+
+    /// <summary>The bytes <see cref="Encode(OutgoingServerFrame)"/> writes for <paramref name="entry"/>.</summary>
+    public static int SizeOf(in ServerEntry entry)
+    {
+        if (entry.Closed is { } closed)
+        {
+            return FieldSize(closed.CalculateSize());
+        }
+        var outcome = entry.Error is { } error ? error.CalculateSize() : entry.Value.Length;
+        return FieldSize(1 + VarintSize(entry.CallId) + FieldSize(outcome));
+    }
+
+    /// <summary>
+    /// An entry of <paramref name="size"/> bytes that cannot go out in the form it came: an error whose
+    /// text is over its bound is cut (<see cref="PayloadLimits.FitError"/>; most are cut where they are
+    /// made already), and a value over the frame limit, which the payload limit keeps from happening,
+    /// fails its call instead of the stream.
+    /// </summary>
+    public static ServerEntry Fit(in ServerEntry entry, int size)
+    {
+        if (entry.Closed is { } closed)
+        {
+            return closed.Error is null ? entry : entry with { Closed = new ChannelClosed { Channel = closed.Channel, Error = PayloadLimits.FitError(closed.Error) } };
+        }
+        if (entry.Error is { } error)
+        {
+            return entry with { Error = PayloadLimits.FitError(error) };
+        }
+        return new ServerEntry(entry.CallId, default, RemoteErrors.FromRuntime(string.Create(CultureInfo.InvariantCulture,
+            $"The result of call {entry.CallId} takes {size:N0} bytes in its frame, over the frame limit of {PayloadLimits.MaxFrameBytes:N0} bytes.")));
+    }
+
+    /// <summary>A length-delimited field of <paramref name="length"/> bytes with a one-byte key (every field number here is below 16).</summary>
+    private static int FieldSize(int length) => 1 + VarintSize((uint)length) + length;
+
+    private static int VarintSize(ulong value) => BitOperations.Log2(value | 1) / 7 + 1;
 
     public static void Encode(OutgoingClientFrame frame)
     {
@@ -98,9 +164,22 @@ internal static class FrameCodec
         }
     }
 
+    /// <exception cref="WireFormatException">The frame is malformed, or carries more than <see cref="PayloadLimits.MaxEntriesPerClientFrame"/> entries.</exception>
     public static IncomingClientFrame DecodeClientFrame(byte[] payload)
     {
-        var frame = IncomingClientFrame.Rent(CountFields(payload, ClientCalls));
+        // Counted before anything is allocated per entry: a 32 MiB frame holds 16 million empty calls.
+        var entries = CountClientEntries(payload, out var calls);
+        if (calls > PayloadLimits.MaxEntriesPerClientFrame)
+        {
+            throw new WireFormatException(string.Create(CultureInfo.InvariantCulture,
+                $"A frame carries {calls:N0} calls, over the limit of {PayloadLimits.MaxEntriesPerClientFrame:N0}."));
+        }
+        if (entries > PayloadLimits.MaxEntriesPerClientFrame)
+        {
+            throw new WireFormatException(string.Create(CultureInfo.InvariantCulture,
+                $"A frame carries {entries:N0} entries (opens, calls, cancels and closes), over the limit of {PayloadLimits.MaxEntriesPerClientFrame:N0}."));
+        }
+        var frame = IncomingClientFrame.Rent(calls);
         var reader = new WireReader(payload);
         while (reader.ReadTag(out var field))
         {
@@ -129,9 +208,16 @@ internal static class FrameCodec
     }
 
     /// <summary>Decodes the first <paramref name="length"/> bytes of <paramref name="payload"/>.</summary>
+    /// <exception cref="WireFormatException">The frame is malformed, or carries more than <see cref="PayloadLimits.MaxEntriesPerServerFrame"/> entries.</exception>
     public static IncomingServerFrame DecodeServerFrame(byte[] payload, int length)
     {
-        var frame = IncomingServerFrame.Rent(CountFields(payload.AsSpan(0, length), ServerResults));
+        var results = CountFields(payload.AsSpan(0, length), ServerResults, out var entries);
+        if (entries > PayloadLimits.MaxEntriesPerServerFrame)
+        {
+            throw new WireFormatException(string.Create(CultureInfo.InvariantCulture,
+                $"A frame carries {entries:N0} results and closed channels, over the limit of {PayloadLimits.MaxEntriesPerServerFrame:N0}."));
+        }
+        var frame = IncomingServerFrame.Rent(results);
         var reader = new WireReader(payload.AsSpan(0, length));
         while (reader.ReadTag(out var field))
         {
@@ -219,17 +305,57 @@ internal static class FrameCodec
         return new IncomingResult(callId, value, error);
     }
 
-    /// <summary>How many times <paramref name="field"/> occurs at the top level: sizes a frame's list at once.</summary>
-    private static int CountFields(ReadOnlySpan<byte> payload, int field)
+    /// <summary>
+    /// How many times <paramref name="field"/> occurs at the top level, which sizes a frame's list at
+    /// once, and in <paramref name="all"/> how many top-level fields there are.
+    /// </summary>
+    private static int CountFields(ReadOnlySpan<byte> payload, int field, out int all)
     {
         var count = 0;
+        all = 0;
         var reader = new WireReader(payload);
         while (reader.ReadTag(out var number))
         {
             count += number == field ? 1 : 0;
+            all++;
             reader.Skip();
         }
         return count;
+    }
+
+    /// <summary>
+    /// How many entries a client frame carries (a packed cancel or close field counts each of its
+    /// values), and in <paramref name="calls"/> how many of them are calls.
+    /// </summary>
+    private static int CountClientEntries(ReadOnlySpan<byte> payload, out int calls)
+    {
+        calls = 0;
+        var entries = 0;
+        var reader = new WireReader(payload);
+        while (reader.ReadTag(out var number))
+        {
+            if (number is ClientCancels or ClientCloses && reader.WireType == WireType.LengthDelimited)
+            {
+                var (offset, length) = reader.ReadLengthDelimitedRange();
+                entries += CountVarints(payload.Slice(offset, length));
+                continue;
+            }
+            calls += number == ClientCalls ? 1 : 0;
+            entries += number is >= ClientOpens and <= ClientCloses ? 1 : 0;
+            reader.Skip();
+        }
+        return entries;
+    }
+
+    /// <summary>How many varints a packed field holds: each ends with a byte whose top bit is clear.</summary>
+    private static int CountVarints(ReadOnlySpan<byte> packed)
+    {
+        var ends = 0;
+        foreach (var b in packed)
+        {
+            ends += b < 0x80 ? 1 : 0;
+        }
+        return ends;
     }
 
     /// <summary>Reads a repeated varint field in either encoding protobuf allows: one per key, or packed.</summary>
@@ -265,14 +391,24 @@ internal static class FrameCodec
         DecodeClientFrame(context.PayloadAsReadOnlySequence().ToArray());
 
     // The client decodes every result before it reads the next frame, so the payload's array goes back
-    // to the pool then (IncomingServerFrame.Release).
+    // to the pool then (IncomingServerFrame.Release); a frame over PooledBytes.MaxPooledBytes gets an array
+    // of its own, which the GC takes back.
     private static IncomingServerFrame DeserializeServerFrame(DeserializationContext context)
     {
         var payload = context.PayloadAsReadOnlySequence();
         var length = checked((int)payload.Length);
-        var array = ArrayPool<byte>.Shared.Rent(length);
+        var array = PooledBytes.RentArray(length);
         payload.CopyTo(array);
-        var frame = DecodeServerFrame(array, length);
+        IncomingServerFrame frame;
+        try
+        {
+            frame = DecodeServerFrame(array, length);
+        }
+        catch
+        {
+            PooledBytes.ReturnArray(array);
+            throw;
+        }
         frame.PooledPayload = array;
         return frame;
     }

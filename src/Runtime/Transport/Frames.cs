@@ -1,4 +1,3 @@
-using System.Buffers;
 using SourceGenDO.Pooling;
 using SourceGenDO.Serialization;
 using SourceGenDO.Wire;
@@ -27,6 +26,22 @@ internal sealed class OutgoingClientFrame(WireWriter encoder)
     public List<ClientEntry> Entries { get; } = [];
 
     public WireWriter Encoder { get; } = encoder;
+}
+
+/// <summary>The bounds of the received frames kept for reuse.</summary>
+internal static class FramePool
+{
+    /// <summary>
+    /// The most entries a kept frame's lists have room for: 1,024, as many as either side packs into a
+    /// frame. A frame that carried more (a raw client's) is not kept, so its lists' room goes to the GC.
+    /// </summary>
+    public const int MaxKeptEntries = 1024;
+
+    /// <summary>
+    /// How many frames of each kind the shared cache keeps besides one per thread: a frame is only out
+    /// while it is decoded and dispatched, so a few cover every stream. At most about 64 × 40 KiB.
+    /// </summary>
+    public const int SharedCapacity = 64;
 }
 
 /// <summary>A call as the server reads it; <see cref="Args"/> is a slice of its frame's bytes.</summary>
@@ -59,14 +74,22 @@ internal sealed class IncomingClientFrame
         return frame;
     }
 
-    /// <summary>Gives the frame back once it is dispatched; it may not be read afterwards.</summary>
+    /// <summary>
+    /// Gives the frame back once it is dispatched; it may not be read afterwards. A frame whose lists
+    /// grew past <see cref="FramePool.MaxKeptEntries"/> is left to the GC instead of being kept.
+    /// </summary>
     public void Release()
     {
+        if (Opens.Capacity > FramePool.MaxKeptEntries || Calls.Capacity > FramePool.MaxKeptEntries
+            || Cancels.Capacity > FramePool.MaxKeptEntries || Closes.Capacity > FramePool.MaxKeptEntries)
+        {
+            return;
+        }
         Opens.Clear();
         Calls.Clear();
         Cancels.Clear();
         Closes.Clear();
-        ObjectCache<IncomingClientFrame>.Return(this);
+        ObjectCache<IncomingClientFrame>.Return(this, FramePool.SharedCapacity);
     }
 }
 
@@ -98,7 +121,7 @@ internal sealed class IncomingServerFrame
 
     public List<ChannelClosed> Closed { get; } = [];
 
-    /// <summary>The pooled array the results' values are slices of, if the frame was read into one.</summary>
+    /// <summary>The array from <see cref="PooledBytes.RentArray"/> the results' values are slices of, if the frame was read into one.</summary>
     public byte[]? PooledPayload { get; set; }
 
     /// <summary>An empty frame with room for <paramref name="results"/> results.</summary>
@@ -111,17 +134,20 @@ internal sealed class IncomingServerFrame
 
     /// <summary>
     /// Gives the frame and its payload's array back once every result has been decoded; neither may be
-    /// read afterwards.
+    /// read afterwards. A frame whose lists grew past <see cref="FramePool.MaxKeptEntries"/> is left to the GC.
     /// </summary>
     public void Release()
     {
         if (PooledPayload is { } payload)
         {
             PooledPayload = null;
-            ArrayPool<byte>.Shared.Return(payload);
+            PooledBytes.ReturnArray(payload);
         }
         Results.Clear();
         Closed.Clear();
-        ObjectCache<IncomingServerFrame>.Return(this);
+        if (Results.Capacity <= FramePool.MaxKeptEntries && Closed.Capacity <= FramePool.MaxKeptEntries)
+        {
+            ObjectCache<IncomingServerFrame>.Return(this, FramePool.SharedCapacity);
+        }
     }
 }

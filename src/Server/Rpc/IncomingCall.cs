@@ -125,7 +125,9 @@ internal sealed class IncomingCall
         Answer(value, null);
     }
 
-    private void Finish(Error error) => Answer(default, error);
+    // An error's text is cut to its bound here, where it is made: a queued result must not keep an
+    // exception's 40 MB message alive, and no frame may grow past its limit for it.
+    private void Finish(Error error) => Answer(default, PayloadLimits.FitError(error));
 
     private void Answer(ReadOnlyMemory<byte> value, Error? error)
     {

@@ -25,13 +25,19 @@ namespace SourceGenDO.Server.Rpc;
 /// </remarks>
 internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat
 {
+    // A frame holds at most this many bytes unless its first entry alone is larger: far below the
+    // 4 MiB that gRPC libraries of most languages accept by default. Entries are counted exactly
+    // (FrameCodec.SizeOf), so that holds for errors and closed channels as much as for values.
     private const int FrameBytesTarget = 256 * 1024;
     private const int FrameResultsTarget = 1024;
+    private const int EncoderBytes = 4096;
+    // The encoder grows to its largest frame; past this it goes back to EncoderBytes after the write.
+    private const int MaxKeptEncoderBytes = 1024 * 1024;
 
     private readonly DurableObjectHost _objects;
     private readonly IServerStreamWriter<OutgoingServerFrame> _responses;
     private readonly FrameWriter<ServerEntry, OutgoingServerFrame> _writer;
-    private readonly OutgoingServerFrame _frame = new(new WireWriter(4096));
+    private readonly OutgoingServerFrame _frame = new(new WireWriter(EncoderBytes));
     private readonly Dictionary<uint, ServerChannel> _channels = [];
     private readonly ConcurrentDictionary<ulong, (CancellationTokenSource Source, ObjectActivation Activation)> _cancellations = new();
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -198,11 +204,20 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         }
     }
 
+    /// <summary>
+    /// Binds a channel number. An open for a number already bound to the same object (same namespace,
+    /// id and name: a resent open) changes nothing. Any other open for a number in use rebinds it, as a
+    /// close followed by the open would: calls already dispatched on the old binding run and are
+    /// answered as usual, the calls that follow go to the new one, and nothing is refused.
+    /// </summary>
     private void Open(OpenChannel open)
     {
-        var channel = _channels.ContainsKey(open.Channel)
-            ? ServerChannel.Refuse($"Channel {open.Channel} is already open on this stream.")
-            : ServerChannel.Open(_objects, open);
+        var channel = ServerChannel.Open(_objects, open);
+        if (_channels.TryGetValue(open.Channel, out var current) && current.Refusal is null && channel.Refusal is null
+            && ReferenceEquals(current.Host, channel.Host) && current.Id == channel.Id && current.Id!.Name == channel.Id!.Name)
+        {
+            return;
+        }
         _channels[open.Channel] = channel;
         if (channel.Refusal is { } refusal)
         {
@@ -321,7 +336,12 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
 
     bool FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.TryAdd(OutgoingServerFrame frame, ServerEntry entry)
     {
-        var size = entry.Value.Length + 16;
+        var size = FrameCodec.SizeOf(entry);
+        if (size > PayloadLimits.MaxErrorBytes && (entry.Error is not null || entry.Closed is not null || size > PayloadLimits.MaxFrameBytes))
+        {
+            entry = FrameCodec.Fit(entry, size);
+            size = FrameCodec.SizeOf(entry);
+        }
         if (frame.Entries.Count > 0 && (frame.Entries.Count >= FrameResultsTarget || _frameBytes + size > FrameBytesTarget))
         {
             return false;
@@ -378,7 +398,11 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
 
     private const int EntryOverheadBytes = 16;
 
-    void FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.OnWritten(OutgoingServerFrame frame) => frame.Entries.Clear();
+    void FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.OnWritten(OutgoingServerFrame frame)
+    {
+        frame.Entries.Clear();
+        frame.Encoder.ResetAndShrink(MaxKeptEncoderBytes, EncoderBytes);
+    }
 
     // Results go out as soon as a turn or frame ends: that is already the natural batch.
     bool FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.ExpectsMore(int queued) => false;

@@ -62,6 +62,8 @@ public sealed class RunningServer : IAsyncDisposable
             AddTestNamespaces(options);
             options.AddNamespace<Caller>("CALLERS");
             options.DataDirectory = dataDirectory;
+            // Below the host's 5 s shutdown timeout, so that a test stopping a busy server does not wait it out.
+            options.ShutdownGracePeriod = TimeSpan.FromSeconds(1);
             configure?.Invoke(options);
         });
         var app = builder.Build();

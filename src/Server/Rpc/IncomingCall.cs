@@ -119,7 +119,7 @@ internal sealed class IncomingCall
     {
         if (value.Length > PayloadLimits.MaxPayloadBytes)
         {
-            Finish(RemoteErrors.FromRuntime($"The serialized result of \"{_call.Method}\" is {PayloadLimits.Describe(value.Length)}."));
+            Finish(RemoteErrors.FromRuntime($"The serialized result of {ClientText.Quote(_call.Method)} is {PayloadLimits.Describe(value.Length)}."));
             return;
         }
         Answer(value, null);
@@ -152,7 +152,7 @@ internal sealed class IncomingCall
     private static Error ErrorFor(Exception exception, string method) => exception switch
     {
         UnknownMethodException unknown => RemoteErrors.FromRuntime(unknown.Message),
-        WireFormatException malformed => RemoteErrors.FromRuntime($"The arguments of \"{method}\" could not be decoded: {malformed.Message}"),
+        WireFormatException malformed => RemoteErrors.FromRuntime($"The arguments of {ClientText.Quote(method)} could not be decoded: {malformed.Message}"),
         _ => RemoteErrors.FromObjectCode(exception),
     };
 }

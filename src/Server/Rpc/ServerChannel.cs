@@ -42,7 +42,7 @@ internal sealed class ServerChannel
         }
         catch (ArgumentException e)
         {
-            return Refuse(e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal));
+            return Refuse(e.Message);
         }
         if (open.HasName)
         {

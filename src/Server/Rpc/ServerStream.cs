@@ -258,7 +258,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         }
         if (call.Args.Length > PayloadLimits.MaxPayloadBytes)
         {
-            Refuse(call, RemoteErrors.FromRuntime($"The serialized arguments of \"{call.Method}\" are {PayloadLimits.Describe(call.Args.Length)}."), hold);
+            Refuse(call, RemoteErrors.FromRuntime($"The serialized arguments of {ClientText.Quote(call.Method)} are {PayloadLimits.Describe(call.Args.Length)}."), hold);
             return;
         }
         if (channel.Host!.TryEnter(channel.Id!, out var activation) != EnterResult.Entered)

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Grpc.Core;
+using SourceGenDO.Pooling;
 
 namespace SourceGenDO.Transport.Http2;
 
@@ -259,7 +260,7 @@ internal sealed class Http2Connection
         {
             var allowed = await ReserveAsync(stream, length - sent).ConfigureAwait(false);
             var frames = (allowed + maxFrame - 1) / maxFrame;
-            var chunk = BoundedArrayPool.Rent(allowed + frames * Http2Protocol.FrameHeaderLength);
+            var chunk = PooledBytes.RentArray(allowed + frames * Http2Protocol.FrameHeaderLength);
             try
             {
                 var written = 0;
@@ -277,7 +278,7 @@ internal sealed class Http2Connection
             }
             finally
             {
-                BoundedArrayPool.Return(chunk);
+                PooledBytes.ReturnArray(chunk);
             }
             sent += allowed;
         }
@@ -602,7 +603,7 @@ internal sealed class Http2Connection
             DecodeHeaders(header.StreamId, block, endStream);
             return;
         }
-        _headerBlock = BoundedArrayPool.Rent(Math.Max(block.Length * 2, 4096));
+        _headerBlock = PooledBytes.RentArray(Math.Max(block.Length * 2, 4096));
         block.CopyTo(_headerBlock);
         _headerBlockLength = block.Length;
         _headerBlockStream = header.StreamId;
@@ -622,9 +623,9 @@ internal sealed class Http2Connection
         }
         if (length > block.Length)
         {
-            var larger = BoundedArrayPool.Rent(length * 2);
+            var larger = PooledBytes.RentArray(length * 2);
             block.AsSpan(0, _headerBlockLength).CopyTo(larger);
-            BoundedArrayPool.Return(block);
+            PooledBytes.ReturnArray(block);
             _headerBlock = block = larger;
         }
         payload.CopyTo(block.AsSpan(_headerBlockLength));
@@ -638,7 +639,7 @@ internal sealed class Http2Connection
             }
             finally
             {
-                BoundedArrayPool.Return(block);
+                PooledBytes.ReturnArray(block);
             }
         }
     }

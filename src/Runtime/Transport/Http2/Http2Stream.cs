@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using Grpc.Core;
+using SourceGenDO.Pooling;
 using SourceGenDO.Serialization;
 
 namespace SourceGenDO.Transport.Http2;
@@ -90,7 +91,7 @@ internal abstract class Http2Stream
                     _prefixFilled = 0;
                     continue;
                 }
-                _message = BoundedArrayPool.Rent(_messageLength);
+                _message = PooledBytes.RentArray(_messageLength);
                 _messageFilled = 0;
             }
             if (count == 0)
@@ -113,7 +114,7 @@ internal abstract class Http2Stream
                 }
                 finally
                 {
-                    BoundedArrayPool.Return(message);
+                    PooledBytes.ReturnArray(message);
                 }
                 delivered = true;
             }
@@ -185,7 +186,7 @@ internal abstract class Http2Stream
         if (_message is { } message)
         {
             _message = null;
-            BoundedArrayPool.Return(message);
+            PooledBytes.ReturnArray(message);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using Grpc.Core;
+using SourceGenDO.Pooling;
 
 namespace SourceGenDO.Transport.Http2;
 
@@ -57,7 +58,7 @@ internal sealed class MessageBuffer : SerializationContext, IBufferWriter<byte>
         _written = 0;
         if (buffer.Length > 0)
         {
-            BoundedArrayPool.Return(buffer);
+            PooledBytes.ReturnArray(buffer);
         }
     }
 
@@ -97,11 +98,11 @@ internal sealed class MessageBuffer : SerializationContext, IBufferWriter<byte>
         {
             return;
         }
-        var larger = BoundedArrayPool.Rent(Math.Max(needed, _buffer.Length * 2));
+        var larger = PooledBytes.RentArray(Math.Max(needed, _buffer.Length * 2));
         _buffer.AsSpan(0, _written).CopyTo(larger);
         if (_buffer.Length > 0)
         {
-            BoundedArrayPool.Return(_buffer);
+            PooledBytes.ReturnArray(_buffer);
         }
         _buffer = larger;
     }

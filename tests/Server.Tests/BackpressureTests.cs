@@ -6,6 +6,7 @@ using SourceGenDO.Wire;
 namespace SourceGenDO.Server.Tests;
 
 /// <summary>A stream at its bounds is read no further, so a client cannot grow the server's memory; other streams go on.</summary>
+[Collection(HeapMeasuringCollection.Name)]
 public sealed class BackpressureTests
 {
     [Fact]

@@ -339,7 +339,11 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         var size = FrameCodec.SizeOf(entry);
         if (size > PayloadLimits.MaxErrorBytes && (entry.Error is not null || entry.Closed is not null || size > PayloadLimits.MaxFrameBytes))
         {
-            entry = FrameCodec.Fit(entry, size);
+            var fitted = FrameCodec.Fit(entry, size);
+            // Its write subtracts the weight of what is sent: the difference goes now, or the count of
+            // unsent bytes would never come down again and the stream would stop reading for good.
+            Interlocked.Add(ref _unsentBytes, WeightOf(fitted) - WeightOf(entry));
+            entry = fitted;
             size = FrameCodec.SizeOf(entry);
         }
         if (frame.Entries.Count > 0 && (frame.Entries.Count >= FrameResultsTarget || _frameBytes + size > FrameBytesTarget))

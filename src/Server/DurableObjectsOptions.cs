@@ -40,9 +40,10 @@ public sealed class DurableObjectsOptions
     public int MaxCallsInFlightPerStream { get; set; } = 16_384;
 
     /// <summary>
-    /// How many bytes of results one client stream may have waiting to be written (a client that reads
-    /// slowly, or not at all). Past it the server stops reading that stream until they leave, as for
-    /// <see cref="MaxCallsInFlightPerStream"/>. One result larger than this is still sent. Default 16 MiB.
+    /// How many bytes one client stream may hold on the server: results waiting to be written (a client
+    /// that reads slowly, or not at all) and the arguments of its calls in flight. Past it the server
+    /// stops reading that stream until they leave, as for <see cref="MaxCallsInFlightPerStream"/>. One
+    /// call or result larger than this still goes through. Default 16 MiB.
     /// </summary>
     public long MaxUnsentResultBytesPerStream { get; set; } = 16 * 1024 * 1024;
 

@@ -65,6 +65,9 @@ internal sealed class RawStream(AsyncDuplexStreamingCall<ClientFrame, ServerFram
     /// <summary>Channels the server closed, with their errors.</summary>
     public Dictionary<uint, Error> Closed { get; } = [];
 
+    /// <summary>How many closed entries the server has sent so far, repeats included.</summary>
+    public int ClosedEntries { get; private set; }
+
     /// <summary>How many frames the server has sent so far.</summary>
     public int FramesReceived { get; private set; }
 
@@ -127,6 +130,7 @@ internal sealed class RawStream(AsyncDuplexStreamingCall<ClientFrame, ServerFram
             foreach (var closed in call.ResponseStream.Current.Closed)
             {
                 Closed[closed.Channel] = closed.Error;
+                ClosedEntries++;
             }
         }
         return results;

@@ -38,6 +38,7 @@ public sealed class RunningServer : IAsyncDisposable
         .AddNamespace<Echo>("ECHOES")
         .AddNamespace<WireShapes>("WIRE_SHAPES")
         .AddNamespace<Oversize>("OVERSIZE")
+        .AddNamespace<Relay>("RELAYS")
         .AddNamespace<Outer.NestedCounter>("NESTED");
 
     /// <summary>

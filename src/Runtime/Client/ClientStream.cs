@@ -56,6 +56,9 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     private int _nextChannel;
     private int _frameBytes;
     private int _inFlight;
+    // Entries queued and not yet written: a call given up (cancelled) leaves the calls in flight but
+    // stays queued until its frame is written, and so do opens, cancels and closes; this bounds them too.
+    private int _unwritten;
     private volatile Exception? _failure;
     // Set when a write failed and the stream is failing: new stubs go to a new stream from then on.
     private volatile bool _writeFailed;
@@ -76,8 +79,12 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     /// <summary>True once the stream has failed or is failing: new stubs must not bind to it.</summary>
     public bool IsBroken => _failure is not null || _writeFailed;
 
-    /// <summary>True when the stream holds as many unanswered calls as it may (<see cref="DurableObjectClientOptions.MaxQueuedCalls"/>).</summary>
-    public bool IsFull => Volatile.Read(ref _inFlight) >= _maxQueuedCalls;
+    /// <summary>
+    /// True when the stream holds as many unanswered calls as it may (<see cref="DurableObjectClientOptions.MaxQueuedCalls"/>).
+    /// Entries not yet written count too, at twice the bound: each call may bring its stub's open, and a
+    /// call given up leaves the calls in flight while it (and its cancel) wait for their frame.
+    /// </summary>
+    public bool IsFull => Volatile.Read(ref _inFlight) >= _maxQueuedCalls || Volatile.Read(ref _unwritten) >= 2L * _maxQueuedCalls;
 
     /// <summary>The error of a call refused because the stream <see cref="IsFull"/>.</summary>
     public DurableObjectException Overloaded(DurableObjectId id) => new(
@@ -185,6 +192,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
 
     private void Queue(ClientEntry entry, bool alone = false)
     {
+        Interlocked.Increment(ref _unwritten);
         _writer.Enqueue(entry, alone);
         if (!ReleaseContinuationHold())
         {
@@ -386,6 +394,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
                     $"The call of \"{entry.Method}\" takes {size:N0} bytes in its frame, over the frame limit of {PayloadLimits.MaxFrameBytes:N0} bytes.")));
             }
             PooledBytes.Return(entry.Args);
+            Interlocked.Decrement(ref _unwritten);
             return true;
         }
         if (frame.Entries.Count > 0 && (frame.Entries.Count >= FrameEntriesTarget || _frameBytes + size > FrameBytesTarget))
@@ -401,6 +410,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
 
     void FrameWriter<ClientEntry, OutgoingClientFrame>.IFrameFormat.OnWritten(OutgoingClientFrame frame)
     {
+        Interlocked.Add(ref _unwritten, -frame.Entries.Count);
         foreach (var entry in frame.Entries)
         {
             if (entry.Method is not null)

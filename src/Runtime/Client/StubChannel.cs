@@ -68,16 +68,19 @@ internal sealed class StubChannel
         {
             return Task.FromException<T>(Disposed());
         }
-        var stream = Bind();
+        // Checked before binding too: a stub made per request while the client is full must not queue an
+        // open (and later a close) for a call it refuses.
+        var stream = Volatile.Read(ref _stream) ?? _client.CurrentStream();
+        if (stream.IsFull && stream.Failure is null)
+        {
+            // Fails this call only: the stub stays usable once the queue drains.
+            return Task.FromException<T>(stream.Overloaded(Id));
+        }
+        stream = Bind();
         if (stream.Failure is { } streamFailure)
         {
             Break(streamFailure);
             return Task.FromException<T>(_failure!);
-        }
-        if (stream.IsFull)
-        {
-            // Fails this call only: the stub stays usable once the queue drains.
-            return Task.FromException<T>(stream.Overloaded(Id));
         }
         // Queued calls wait for a frame, so they keep a copy (in a pooled array the stream gives back
         // once the frame is written) and the writer goes back for reuse.

@@ -94,7 +94,15 @@ internal sealed class IncomingClientFrame
 }
 
 /// <summary>One entry of a frame the server sends: a result (a value or an error) or a closed channel.</summary>
-internal readonly record struct ServerEntry(ulong CallId, ReadOnlyMemory<byte> Value, Error? Error, ChannelClosed? Closed = null);
+/// <remarks>
+/// <see cref="Weight"/> is what the entry counts towards its stream's bound of held bytes until it is
+/// written (the server's backpressure); fixed when the entry is made, so that cutting the entry to fit
+/// its frame cannot make the count drift.
+/// </remarks>
+internal readonly record struct ServerEntry(ulong CallId, ReadOnlyMemory<byte> Value, Error? Error, ChannelClosed? Closed = null)
+{
+    public long Weight { get; init; }
+}
 
 /// <summary>A server frame on its way out; encoded with its stream's reusable <see cref="Encoder"/>.</summary>
 internal sealed class OutgoingServerFrame(WireWriter encoder)

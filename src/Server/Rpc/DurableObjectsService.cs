@@ -30,6 +30,9 @@ internal class DurableObjectsService
     /// <summary>The shortest time between two warnings of one kind; those in between are counted.</summary>
     public static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long an ending stream waits for its last write before it cuts the connection of a client that does not read.</summary>
+    public static readonly TimeSpan LastWriteTimeout = TimeSpan.FromSeconds(5);
+
     private readonly DurableObjectHost _host;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly DurableObjectsOptions _options;
@@ -46,6 +49,7 @@ internal class DurableObjectsService
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.MaxCallsInFlightPerStream, nameof(DurableObjectsOptions.MaxCallsInFlightPerStream));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.MaxUnsentResultBytesPerStream, nameof(DurableObjectsOptions.MaxUnsentResultBytesPerStream));
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.ShutdownGracePeriod, TimeSpan.Zero, nameof(DurableObjectsOptions.ShutdownGracePeriod));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(_options.ShutdownGracePeriod, TimeSpan.FromHours(1), nameof(DurableObjectsOptions.ShutdownGracePeriod));
         _time = time;
         var logger = loggers.CreateLogger("SourceGenDO.Server");
         _malformed = new ThrottledWarning(logger, time, "A client stream sent a malformed frame and was ended: {Detail}");
@@ -67,13 +71,19 @@ internal class DurableObjectsService
     {
         // Cancelled when the client leaves, when a write fails, or when a stopping server is drained.
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-        var stream = new ServerStream(_host, responseStream, _options.MaxCallsInFlightPerStream, _options.MaxUnsentResultBytesPerStream);
+        // The in-process stream carries the calls objects make to objects: bounding it could leave an
+        // object waiting on a call that its own stream no longer reads, for good. Its requests come
+        // from this process's client, which bounds them itself (MaxQueuedCalls).
+        var inProcess = IsInProcess(context);
+        var stream = new ServerStream(_host, responseStream,
+            inProcess ? int.MaxValue : _options.MaxCallsInFlightPerStream,
+            inProcess ? long.MaxValue : _options.MaxUnsentResultBytesPerStream);
         _ = stream.WhenWriteFailed.ContinueWith(static (_, state) => CancelQuietly((CancellationTokenSource)state!), ending, TaskScheduler.Default);
         var stopping = false;
         using var onStopping = _lifetime.ApplicationStopping.Register(() =>
         {
             stopping = true;
-            _ = DrainAsync(stream, ending, IsInProcess(context));
+            _ = DrainAsync(stream, ending, inProcess);
         });
         Status? end = null;
         try
@@ -81,10 +91,16 @@ internal class DurableObjectsService
             while (await requestStream.MoveNext(ending.Token).ConfigureAwait(false))
             {
                 var frame = requestStream.Current;
-                var next = 0;
+                var next = -1;
                 while (!stream.Dispatch(frame, ref next))
                 {
-                    // At a bound of backpressure: read nothing more until results have left.
+                    // At a bound of backpressure: read nothing more until results have left. A stream that
+                    // can write nothing more never gets below it again (and WhenRoom completes at once).
+                    ending.Token.ThrowIfCancellationRequested();
+                    if (stream.WriteFailure is not null)
+                    {
+                        throw new OperationCanceledException(ending.Token);
+                    }
                     await stream.WhenRoom().WaitAsync(ending.Token).ConfigureAwait(false);
                 }
                 frame.Release();
@@ -93,7 +109,7 @@ internal class DurableObjectsService
             await stream.WhenIdle().WaitAsync(ending.Token).ConfigureAwait(false);
             await stream.WhenWritesDone().WaitAsync(ending.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (ending.IsCancellationRequested)
+        catch (OperationCanceledException) when (ending.IsCancellationRequested || stream.WriteFailure is not null)
         {
             // Told why below; a client that went away needs no answer.
         }
@@ -104,9 +120,15 @@ internal class DurableObjectsService
         }
         finally
         {
-            // gRPC forbids writing once the handler returns, so wait for the write in progress.
+            // gRPC forbids writing once the handler returns, so wait for the write in progress; a client
+            // that does not read may hold that write for good, and then its connection is cut.
             stream.Close();
-            await stream.WhenWritesDone().ConfigureAwait(false);
+            var writesDone = stream.WhenWritesDone();
+            if (!inProcess && await Task.WhenAny(writesDone, Task.Delay(LastWriteTimeout, _time)).ConfigureAwait(false) != writesDone)
+            {
+                context.GetHttpContext().Abort();
+            }
+            await writesDone.ConfigureAwait(false);
         }
         if (stream.WriteFailure is { } failure && !context.CancellationToken.IsCancellationRequested)
         {
@@ -120,7 +142,7 @@ internal class DurableObjectsService
         }
         if (end is { } status)
         {
-            if (IsInProcess(context))
+            if (inProcess)
             {
                 // The in-process transport learns a stream's status only from an exception.
                 throw new RpcException(status);

@@ -146,7 +146,7 @@ internal sealed class IncomingCall
         // The event ends before its answer leaves: a caller holding the result finds the event counted out
         // (and the idle time stamped) already.
         activation.Exit();
-        stream.Complete(call.CallId, call.Cancellable, value, error, holdsNothing);
+        stream.Complete(call.CallId, call.Cancellable, value, error, call.Args.Length, holdsNothing);
     }
 
     private static Error ErrorFor(Exception exception, string method) => exception switch

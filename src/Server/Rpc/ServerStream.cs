@@ -82,22 +82,28 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
 
     /// <summary>
     /// Handles one frame in protocol order (opens, calls, cancels, closes), then sends what finished
-    /// meanwhile. Starts at call <paramref name="next"/> and stops when the stream reaches a bound of
-    /// backpressure: false then, with <paramref name="next"/> the first call not dispatched; call again
-    /// once <see cref="WhenRoom"/> completes.
+    /// meanwhile. Starts at call <paramref name="next"/> (-1 for a new frame: its opens first) and stops
+    /// when the stream reaches a bound of backpressure: false then, with <paramref name="next"/> the first
+    /// call not dispatched; call again once <see cref="WhenRoom"/> completes.
     /// </summary>
     public bool Dispatch(IncomingClientFrame frame, ref int next)
     {
         var calls = frame.Calls;
+        var first = Math.Max(next, 0);
         // Each call holds the writes until its first turn on its object ends: the results of a frame's
         // calls that finish at once leave in one frame, even when many objects' turns ran them. Taken
         // before the frame's own hold, so that a lone call's hold arms no check (see HoldForOthers).
-        var callsHold = _writer.HoldForOthers(calls.Count - next);
+        var callsHold = _writer.HoldForOthers(calls.Count - first);
         var hold = _writer.Hold();
+        // The arguments of the calls dispatched here, counted once for the frame; a call's own arguments
+        // keep its frame's payload alive until it is answered.
+        long argsBytes = 0;
         try
         {
-            if (next == 0)
+            if (next < 0)
             {
+                // Once per frame: a frame resumed after a pause must not open (or refuse) its channels again.
+                next = 0;
                 foreach (var open in frame.Opens)
                 {
                     Open(open);
@@ -109,13 +115,14 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
             var inline = calls.Count > 0 && frame.Opens.Count == 0 && AllOnOneChannel(calls);
             while (next < calls.Count)
             {
-                if (!HasRoom)
+                if (!HasRoomBeside(argsBytes))
                 {
                     // The calls not dispatched give their holds back: what is held must be written for
                     // the stream to get below its bound again.
                     _writer.Release(callsHold, calls.Count - next);
                     return false;
                 }
+                argsBytes += calls[next].Args.Length;
                 Dispatch(calls[next++], inline, callsHold);
             }
             foreach (var callId in frame.Cancels)
@@ -131,9 +138,15 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         }
         finally
         {
+            // A call answered meanwhile may have subtracted its arguments first: the count dips below
+            // zero for that moment, which only lets the stream read on a little earlier.
+            Interlocked.Add(ref _unsentBytes, argsBytes);
             _writer.Release(hold);
         }
     }
+
+    private bool HasRoomBeside(long argsBytes) =>
+        Volatile.Read(ref _inFlight) < _maxCalls && Volatile.Read(ref _unsentBytes) + argsBytes < _maxUnsentBytes;
 
     /// <summary>Completes once the stream is below its bounds again (or can write nothing more).</summary>
     public Task WhenRoom()
@@ -154,11 +167,14 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     /// <paramref name="holdsNothing"/>: answered after the call's first turn, when its own hold is gone,
     /// so that the result must not wait on another call's turn that never ends.
     /// </summary>
-    public void Complete(ulong callId, bool cancellable, ReadOnlyMemory<byte> value, Error? error, bool holdsNothing = false)
+    /// <paramref name="argsBytes"/>: the size of the call's arguments, counted since its dispatch and
+    /// released with its result.
+    public void Complete(ulong callId, bool cancellable, ReadOnlyMemory<byte> value, Error? error, int argsBytes, bool holdsNothing = false)
     {
-        var entry = new ServerEntry(callId, value, error);
+        var weight = WeightOf(value, error);
+        var entry = new ServerEntry(callId, value, error) { Weight = weight + argsBytes };
         // Counted before it is queued, so that its write never subtracts what was not added yet.
-        Interlocked.Add(ref _unsentBytes, WeightOf(entry));
+        Interlocked.Add(ref _unsentBytes, weight);
         if (Volatile.Read(ref _inFlight) == 1)
         {
             _writer.Enqueue(entry, alone: true);
@@ -212,6 +228,12 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     /// </summary>
     private void Open(OpenChannel open)
     {
+        if (_channels.Count >= MaxChannels && !_channels.ContainsKey(open.Channel))
+        {
+            // Not kept: the table is full. Calls on the number fail as on a number never opened.
+            QueueClosed(open.Channel, TooManyChannels);
+            return;
+        }
         var channel = ServerChannel.Open(_objects, open);
         if (_channels.TryGetValue(open.Channel, out var current) && current.Refusal is null && channel.Refusal is null
             && ReferenceEquals(current.Host, channel.Host) && current.Id == channel.Id && current.Id!.Name == channel.Id!.Name)
@@ -221,8 +243,23 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         _channels[open.Channel] = channel;
         if (channel.Refusal is { } refusal)
         {
-            _writer.Enqueue(new ServerEntry(0, default, null, new ChannelClosed { Channel = open.Channel, Error = refusal }));
+            QueueClosed(open.Channel, refusal);
         }
+    }
+
+    /// <summary>The most channels one stream may have open (each costs the server a table entry until closed).</summary>
+    public const int MaxChannels = 100_000;
+
+    private static readonly Error TooManyChannels = RemoteErrors.FromRuntime(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"The stream has {MaxChannels:N0} channels open, its limit: close the channels of stubs no longer used (dispose them)."));
+
+    private void QueueClosed(uint channel, Error error)
+    {
+        // A refusal waits for its write like a result does, so a client that opens bad channels and never
+        // reads is held back by the same bound.
+        var weight = WeightOf(default, error);
+        Interlocked.Add(ref _unsentBytes, weight);
+        _writer.Enqueue(new ServerEntry(0, default, null, new ChannelClosed { Channel = channel, Error = error }) { Weight = weight });
     }
 
     private static bool AllOnOneChannel(List<IncomingCallData> calls)
@@ -298,7 +335,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
 
     private void Refuse(in IncomingCallData call, Error error, int hold)
     {
-        Complete(call.CallId, call.Cancellable, default, error);
+        Complete(call.CallId, call.Cancellable, default, error, call.Args.Length);
         _writer.Release(hold);
     }
 
@@ -339,11 +376,8 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         var size = FrameCodec.SizeOf(entry);
         if (size > PayloadLimits.MaxErrorBytes && (entry.Error is not null || entry.Closed is not null || size > PayloadLimits.MaxFrameBytes))
         {
-            var fitted = FrameCodec.Fit(entry, size);
-            // Its write subtracts the weight of what is sent: the difference goes now, or the count of
-            // unsent bytes would never come down again and the stream would stop reading for good.
-            Interlocked.Add(ref _unsentBytes, WeightOf(fitted) - WeightOf(entry));
-            entry = fitted;
+            // The weight stays what it was when the entry was made (see ServerEntry.Weight).
+            entry = FrameCodec.Fit(entry, size);
             size = FrameCodec.SizeOf(entry);
         }
         if (frame.Entries.Count > 0 && (frame.Entries.Count >= FrameResultsTarget || _frameBytes + size > FrameBytesTarget))
@@ -361,11 +395,8 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         var bytes = 0L;
         foreach (ref readonly var entry in CollectionsMarshal.AsSpan(frame.Entries))
         {
-            if (entry.Closed is null)
-            {
-                calls++;
-                bytes += WeightOf(entry);
-            }
+            calls += entry.Closed is null ? 1 : 0;
+            bytes += entry.Weight;
         }
         var write = _responses.WriteAsync(frame);
         if (write.IsCompletedSuccessfully)
@@ -397,8 +428,8 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     }
 
     /// <summary>What a queued result counts towards the bound of unsent bytes: about its encoded size.</summary>
-    private static long WeightOf(in ServerEntry entry) =>
-        entry.Value.Length + EntryOverheadBytes + (entry.Error is { } error ? error.Message.Length + error.Type.Length : 0);
+    private static long WeightOf(ReadOnlyMemory<byte> value, Error? error) =>
+        value.Length + EntryOverheadBytes + (error is { } e ? e.Message.Length + e.Type.Length : 0);
 
     private const int EntryOverheadBytes = 16;
 

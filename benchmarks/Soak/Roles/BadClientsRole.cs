@@ -36,7 +36,7 @@ internal static class BadClientsRole
                 "malformed" => new MalformedFrames(wire, arguments.GetInt("malformed-streams", 4), arguments.GetDouble("malformed-per-second", 200), hang),
                 "silent" => new SilentSockets(endpoint, arguments.GetInt("silent-sockets", 300), hang),
                 "control" => new ControlFrameFlood(endpoint, arguments.GetInt("flood-connections", 2), hang),
-                "flood" => new CallFlood(address, arguments.GetInt("flood-burst", 100_000), TimeSpan.FromSeconds(arguments.GetDouble("flood-pause", 2)), hang),
+                "flood" => new CallFlood(address, arguments.GetInt("flood-burst", 150_000), TimeSpan.FromSeconds(arguments.GetDouble("flood-pause", 2)), hang),
                 "oversize" => new OversizeErrors(address, arguments.GetInt("oversize-calls", 1000), arguments.GetInt("oversize-length", 40_000),
                     TimeSpan.FromSeconds(arguments.GetDouble("oversize-pause", 1)), hang),
                 _ => throw new ArgumentException($"Unknown bad client \"{kind}\"; known: {string.Join(", ", Kinds)}."),

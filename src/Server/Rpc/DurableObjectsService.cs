@@ -113,6 +113,11 @@ internal class DurableObjectsService
         {
             // Told why below; a client that went away needs no answer.
         }
+        catch (Exception e) when (e is not OperationCanceledException && context.CancellationToken.IsCancellationRequested && MalformedFrameDetail(e) is null)
+        {
+            // The client reset the stream or its connection: reading fails as the request is aborted.
+            // Nobody is left to answer, and a client must not be able to fill the log by hanging up.
+        }
         catch (Exception e) when (MalformedFrameDetail(e) is { } detail)
         {
             _malformed.Log(detail);

@@ -1,9 +1,9 @@
 using System.Reflection;
 using Google.Protobuf;
-using Google.Protobuf.Collections;
 using SourceGenDO.Dispatch;
 using SourceGenDO.Serialization;
 using static SourceGenDO.Generator.Tests.RoundTripTests;
+using static SourceGenDO.Tests.Shared.ProtobufBytes;
 
 namespace SourceGenDO.Generator.Tests;
 
@@ -92,22 +92,22 @@ public sealed class Proto3InteropTests
     /// </summary>
     private static (byte[] Packed, byte[] Unpacked) Elements(string method) => method switch
     {
-        "Bools" => Both([true, false, true], FieldCodec.ForBool, Varint),
-        "SBytes" => Both([0, -1, sbyte.MinValue, sbyte.MaxValue], FieldCodec.ForSInt32, Varint),
-        "Shorts" => Both([0, -300, short.MinValue, short.MaxValue], FieldCodec.ForSInt32, Varint),
-        "Ints" => Both([0, 1, -7, int.MinValue, int.MaxValue], FieldCodec.ForSInt32, Varint),
-        "Longs" => Both([0, -1, long.MinValue, long.MaxValue], FieldCodec.ForSInt64, Varint),
-        "Octets" => Both([0u, 200u, 255u], FieldCodec.ForUInt32, Varint),
-        "UShorts" => Both([0u, 65535u], FieldCodec.ForUInt32, Varint),
-        "UInts" => Both([0u, uint.MaxValue], FieldCodec.ForUInt32, Varint),
-        "ULongs" => Both([0ul, ulong.MaxValue], FieldCodec.ForUInt64, Varint),
-        "Chars" => Both([(uint)'a', (uint)'é', 0xFFFFu], FieldCodec.ForUInt32, Varint),
-        "Floats" => Both([0f, -1.5f, float.MaxValue], FieldCodec.ForFloat, WireFormat.WireType.Fixed32),
-        "Doubles" => Both([0d, -1.5, double.Epsilon], FieldCodec.ForDouble, WireFormat.WireType.Fixed64),
-        "Times" => Both([new DateTime(2024, 5, 6, 7, 8, 9, DateTimeKind.Utc).ToBinary(), DateTime.MinValue.ToBinary()], FieldCodec.ForSInt64, Varint),
-        "Spans" => Both([TimeSpan.FromHours(-3).Ticks, 0L], FieldCodec.ForSInt64, Varint),
-        "Moods" => Both([1L, -5L], FieldCodec.ForSInt64, Varint),
-        "Wides" => Both([1ul, ulong.MaxValue], FieldCodec.ForUInt64, Varint),
+        "Bools" => Repeated([true, false, true], FieldCodec.ForBool, Varint),
+        "SBytes" => Repeated([0, -1, sbyte.MinValue, sbyte.MaxValue], FieldCodec.ForSInt32, Varint),
+        "Shorts" => Repeated([0, -300, short.MinValue, short.MaxValue], FieldCodec.ForSInt32, Varint),
+        "Ints" => Repeated([0, 1, -7, int.MinValue, int.MaxValue], FieldCodec.ForSInt32, Varint),
+        "Longs" => Repeated([0, -1, long.MinValue, long.MaxValue], FieldCodec.ForSInt64, Varint),
+        "Octets" => Repeated([0u, 200u, 255u], FieldCodec.ForUInt32, Varint),
+        "UShorts" => Repeated([0u, 65535u], FieldCodec.ForUInt32, Varint),
+        "UInts" => Repeated([0u, uint.MaxValue], FieldCodec.ForUInt32, Varint),
+        "ULongs" => Repeated([0ul, ulong.MaxValue], FieldCodec.ForUInt64, Varint),
+        "Chars" => Repeated([(uint)'a', (uint)'é', 0xFFFFu], FieldCodec.ForUInt32, Varint),
+        "Floats" => Repeated([0f, -1.5f, float.MaxValue], FieldCodec.ForFloat, WireFormat.WireType.Fixed32),
+        "Doubles" => Repeated([0d, -1.5, double.Epsilon], FieldCodec.ForDouble, WireFormat.WireType.Fixed64),
+        "Times" => Repeated([new DateTime(2024, 5, 6, 7, 8, 9, DateTimeKind.Utc).ToBinary(), DateTime.MinValue.ToBinary()], FieldCodec.ForSInt64, Varint),
+        "Spans" => Repeated([TimeSpan.FromHours(-3).Ticks, 0L], FieldCodec.ForSInt64, Varint),
+        "Moods" => Repeated([1L, -5L], FieldCodec.ForSInt64, Varint),
+        "Wides" => Repeated([1ul, ulong.MaxValue], FieldCodec.ForUInt64, Varint),
         _ => throw new ArgumentOutOfRangeException(nameof(method)),
     };
 
@@ -136,9 +136,9 @@ public sealed class Proto3InteropTests
     [Fact]
     public async Task PackedAndUnpackedPartsOfOneFieldJoinInOrder()
     {
-        var (packed, unpacked) = Both([1, 2], FieldCodec.ForSInt32, Varint);
-        var (_, more) = Both([3], FieldCodec.ForSInt32, Varint);
-        var (_, all) = Both([1, 2, 3, 1, 2], FieldCodec.ForSInt32, Varint);
+        var (packed, unpacked) = Repeated([1, 2], FieldCodec.ForSInt32, Varint);
+        var (_, more) = Repeated([3], FieldCodec.ForSInt32, Varint);
+        var (_, all) = Repeated([1, 2, 3, 1, 2], FieldCodec.ForSInt32, Varint);
 
         var result = await InvokeAsync("Ints", Field(1, [.. packed, .. more, .. packed]));
 
@@ -149,7 +149,7 @@ public sealed class Proto3InteropTests
     [Fact]
     public async Task PackedScalarsInsideARecordDecode()
     {
-        var (packed, unpacked) = Both([5L, -6L], FieldCodec.ForSInt64, Varint);
+        var (packed, unpacked) = Repeated([5L, -6L], FieldCodec.ForSInt64, Varint);
         byte[] label = [0x12, 0x01, (byte)'x'];
 
         var result = await InvokeAsync("Bagged", Field(1, [.. Field(1, packed), .. label]));
@@ -160,7 +160,7 @@ public sealed class Proto3InteropTests
     [Fact]
     public async Task PackedScalarsInsideADictionaryValueDecode()
     {
-        var (packed, unpacked) = Both([7, -8], FieldCodec.ForSInt32, Varint);
+        var (packed, unpacked) = Repeated([7, -8], FieldCodec.ForSInt32, Varint);
         byte[] key = [0x0A, 0x01, (byte)'k'];
 
         var result = await InvokeAsync("Map", Field(1, Field(1, [.. key, .. Field(2, packed)])));
@@ -243,33 +243,5 @@ public sealed class Proto3InteropTests
         var writer = new WireWriter();
         writer.WriteString(1, text);
         return writer.ToArray();
-    }
-
-    /// <summary>Field 1 of a message, repeated, as Google.Protobuf writes it packed and with a key per element.</summary>
-    private static (byte[] Packed, byte[] Unpacked) Both<T>(T[] values, Func<uint, FieldCodec<T>> codec, WireFormat.WireType elementWireType)
-    {
-        var field = new RepeatedField<T>();
-        field.AddRange(values);
-        return (Write(field, codec(WireFormat.MakeTag(1, WireFormat.WireType.LengthDelimited))), Write(field, codec(WireFormat.MakeTag(1, elementWireType))));
-    }
-
-    private static byte[] Write<T>(RepeatedField<T> field, FieldCodec<T> codec)
-    {
-        using var buffer = new MemoryStream();
-        var output = new CodedOutputStream(buffer);
-        field.WriteTo(output, codec);
-        output.Flush();
-        return buffer.ToArray();
-    }
-
-    /// <summary>A message holding <paramref name="message"/> as a nested message at <paramref name="number"/>.</summary>
-    private static byte[] Field(int number, byte[] message)
-    {
-        using var buffer = new MemoryStream();
-        var output = new CodedOutputStream(buffer);
-        output.WriteTag(number, WireFormat.WireType.LengthDelimited);
-        output.WriteBytes(ByteString.CopyFrom(message));
-        output.Flush();
-        return buffer.ToArray();
     }
 }

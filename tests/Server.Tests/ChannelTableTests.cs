@@ -45,10 +45,12 @@ public sealed class ChannelTableTests
         await stream.WriteAsync(RawClient.Call(gate, 1, "Wait", RawClient.SInt64AtField1(1)));
         await WaitUntil(() => Gate.Waiting.GetValueOrDefault(id) == 1);
 
-        // The stream is at its bound: this frame's call waits for room after its open was handled.
+        // The stream is at its bound: this frame's call waits for room after its open was handled (the
+        // refusal of the open arrives while the gate still holds the first call).
         var refused = stream.Open(null, null);
         await stream.WriteAsync(RawClient.Call(refused, 2, "Ping", []));
-        await Task.Delay(200);
+        await stream.ReceiveClosedAsync(refused);
+        Assert.Equal(1, Gate.Waiting.GetValueOrDefault(id));
         Gate.Open(id);
         var results = await stream.ReceiveAsync(2);
 

@@ -115,6 +115,21 @@ internal sealed class RawStream(AsyncDuplexStreamingCall<ClientFrame, ServerFram
         return await ReceiveAsync(expected);
     }
 
+    /// <summary>Reads frames until the server has closed <paramref name="channel"/>; results read meanwhile are dropped.</summary>
+    public async Task ReceiveClosedAsync(uint channel)
+    {
+        while (!Closed.ContainsKey(channel))
+        {
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None), "the stream ended before the channel was closed");
+            FramesReceived++;
+            foreach (var closed in call.ResponseStream.Current.Closed)
+            {
+                Closed[closed.Channel] = closed.Error;
+                ClosedEntries++;
+            }
+        }
+    }
+
     /// <summary>Collects the next <paramref name="expected"/> results.</summary>
     public async Task<Dictionary<ulong, Result>> ReceiveAsync(int expected)
     {

@@ -1,7 +1,7 @@
 using Google.Protobuf;
-using Google.Protobuf.Collections;
 using SourceGenDO.TestObjects;
 using SourceGenDO.Wire;
+using static SourceGenDO.Tests.Shared.ProtobufBytes;
 
 namespace SourceGenDO.Server.Tests;
 
@@ -197,33 +197,5 @@ public sealed class WireConformanceTests : IAsyncLifetime
         var input = new CodedInputStream(Value(result));
         Assert.Equal(WireFormat.MakeTag(1, WireFormat.WireType.LengthDelimited), input.ReadTag());
         return input.ReadString();
-    }
-
-    /// <summary>A message whose field 1 repeats <paramref name="values"/>, written by Google.Protobuf packed and with a key per element.</summary>
-    private static (byte[] Packed, byte[] Unpacked) Repeated<T>(T[] values, Func<uint, FieldCodec<T>> codec, WireFormat.WireType elementWireType)
-    {
-        var field = new RepeatedField<T>();
-        field.AddRange(values);
-        return (Write(field, codec(WireFormat.MakeTag(1, WireFormat.WireType.LengthDelimited))), Write(field, codec(WireFormat.MakeTag(1, elementWireType))));
-    }
-
-    private static byte[] Write<T>(RepeatedField<T> field, FieldCodec<T> codec)
-    {
-        using var buffer = new MemoryStream();
-        var output = new CodedOutputStream(buffer);
-        field.WriteTo(output, codec);
-        output.Flush();
-        return buffer.ToArray();
-    }
-
-    /// <summary><paramref name="message"/> as the nested message at field <paramref name="number"/>.</summary>
-    private static byte[] Field(int number, byte[] message)
-    {
-        using var buffer = new MemoryStream();
-        var output = new CodedOutputStream(buffer);
-        output.WriteTag(number, WireFormat.WireType.LengthDelimited);
-        output.WriteBytes(ByteString.CopyFrom(message));
-        output.Flush();
-        return buffer.ToArray();
     }
 }

@@ -10,8 +10,12 @@ namespace SourceGenDO;
 /// <code>
 /// public class Counter(DurableObjectState ctx) : DurableObject(ctx)
 /// {
-///     private long _value;
-///     public Task&lt;long&gt; Increment(long amount = 1) =&gt; Task.FromResult(_value += amount);
+///     public async Task&lt;long&gt; Increment(long amount = 1)
+///     {
+///         long value = await Ctx.Storage.GetAsync&lt;long&gt;("value") + amount;
+///         Ctx.Storage.Put("value", value);   // not awaited: the output gate makes it safe
+///         return value;
+///     }
 /// }
 /// </code>
 /// </example>
@@ -24,6 +28,15 @@ public abstract class DurableObject
         Ctx = ctx;
     }
 
-    /// <summary>The instance's state: its id and, in later releases, storage and sockets.</summary>
+    /// <summary>The instance's state: its id, storage and host services.</summary>
     protected DurableObjectState Ctx { get; }
+
+    /// <summary>
+    /// Runs when the alarm set with <see cref="DurableObjectStorageOperations.SetAlarmAsync"/> is due: at
+    /// least once, at or soon after its time, also after the server restarted or the instance was
+    /// evicted. If it throws, it is retried with exponential backoff (the first retry after about 2 s, at
+    /// most <see cref="AlarmInfo.MaxRetries"/> retries). It is never run for two alarms of one instance at
+    /// once. The default does nothing.
+    /// </summary>
+    protected internal virtual Task Alarm(AlarmInfo alarmInfo) => Task.CompletedTask;
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using SourceGenDO.Server.Storage;
+using SourceGenDO.Server.Storage.Sqlite;
 using static SourceGenDO.Server.Tests.Storage.Batches;
 
 namespace SourceGenDO.Server.Tests.Storage;
@@ -130,6 +131,7 @@ public sealed class GroupCommitterTests
         var refused = committer.CommitAsync(Write(Address("late"), ("k", "v")));
 
         Assert.False(stopped.IsCompleted);
+        Assert.True(refused.IsFaulted);
         var error = await Assert.ThrowsAsync<DurableObjectException>(() => refused);
         Assert.Equal("Durable Object storage is no longer accessible.", error.Message);
         hold.Release();
@@ -137,7 +139,9 @@ public sealed class GroupCommitterTests
         await Task.WhenAll(queued);
         Assert.Equal(4, _backend.Commits.Sum(commit => commit.Length));
         Assert.Null((await _backend.Memory.GetAsync(Address("late"), ["k"], CancellationToken.None))[0]);
-        await Assert.ThrowsAsync<DurableObjectException>(() => committer.CommitAsync(Write(Address("later"), ("k", "v"))));
+        var later = committer.CommitAsync(Write(Address("later"), ("k", "v")));
+        Assert.True(later.IsFaulted);
+        Assert.Equal("Durable Object storage is no longer accessible.", (await Assert.ThrowsAsync<DurableObjectException>(() => later)).Message);
     }
 
     [Fact]
@@ -245,6 +249,35 @@ public sealed class GroupCommitterTests
         hold.Release();
         await sync;
         Assert.True(write.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public async Task EveryBatchCompletedOverSqliteIsThereAfterReopening()
+    {
+        using var directory = new TempDirectory();
+        var options = new SqliteStorageOptions { DataDirectory = directory.Path };
+        var addresses = Enumerable.Range(0, 200).Select(i => Address($"o{i}")).ToArray();
+        await using (var sqlite = new SqliteStorageBackend(options))
+        {
+            await sqlite.OpenAsync(CancellationToken.None);
+            var committer = new GroupCommitter(sqlite, _logs.CreateLogger("test"));
+            // Each object writes three batches in turn while the others write theirs.
+            await Task.WhenAll(addresses.Select(async (address, i) =>
+            {
+                for (var round = 0; round < 3; round++)
+                {
+                    await committer.CommitAsync(Write(address, "name-" + N(i), ("round", N(round)), ($"r{round}", "x")));
+                }
+            }));
+            await committer.StopAsync();
+        }
+
+        await using var reopened = new SqliteStorageBackend(options);
+        await reopened.OpenAsync(CancellationToken.None);
+        foreach (var address in addresses)
+        {
+            Assert.Equal(["002", "x", "x", "x"], (await reopened.GetAsync(address, ["round", "r0", "r1", "r2"], CancellationToken.None)).Select(Text));
+        }
     }
 
     private GroupCommitter Create(GroupCommitLimits? limits = null) => new(_backend.Memory, _logs.CreateLogger("test"), limits);

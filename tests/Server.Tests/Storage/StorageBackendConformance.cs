@@ -304,6 +304,20 @@ public abstract class StorageBackendConformance : IAsyncLifetime
         Assert.Null(await Backend.GetNextAlarmTimeAsync(None));
     }
 
+    [Fact]
+    public async Task AnObjectLeftWithNoKeysAndNoAlarmIsForgottenWithItsName()
+    {
+        var a = Address("a");
+        var time = DateTimeOffset.UnixEpoch.AddHours(4);
+        await Backend.CommitAsync([Write(a, "kept-while-data", ("k", "v")), Alarm(a, time)], None);
+        Assert.Equal("kept-while-data", (await Backend.GetAlarmsAsync(time, 1, None)).Single().Name);
+
+        await Backend.CommitAsync([DeleteAll(a)], None);
+        await Backend.CommitAsync([Alarm(a, time)], None);
+
+        Assert.Null((await Backend.GetAlarmsAsync(time, 1, None)).Single().Name);
+    }
+
     private static List<string> Utf8Sorted(IEnumerable<string> keys) =>
         [.. keys.OrderBy(Encoding.UTF8.GetBytes, Comparer<byte[]>.Create(static (x, y) => x.AsSpan().SequenceCompareTo(y)))];
 

@@ -30,11 +30,11 @@ public sealed partial class DurableObjectGenerator
             _type = type;
             _declaration = declaration;
             _cancellationToken = cancellationToken;
-            _types = new TypeModelBuilder(semanticModel.Compilation, cancellationToken);
+            _types = new TypeModelBuilder(semanticModel.Compilation, "when the stub is generated", cancellationToken);
         }
 
         /// <summary>The parse result for the class <paramref name="context"/> declares, or null when it is not a durable object class.</summary>
-        public static ParseResult? Parse(GeneratorSyntaxContext context, CancellationToken cancellationToken)
+        public static ParseResult<ObjectSpec>? Parse(GeneratorSyntaxContext context, CancellationToken cancellationToken)
         {
             var declaration = (ClassDeclarationSyntax)context.Node;
             if (context.SemanticModel.GetDeclaredSymbol(declaration, cancellationToken) is not { } type
@@ -76,7 +76,7 @@ public sealed partial class DurableObjectGenerator
             return false;
         }
 
-        private ParseResult ParseObject()
+        private ParseResult<ObjectSpec> ParseObject()
         {
             var location = _declaration.Identifier.GetLocation();
             var displayName = _type.ToDisplayString(SymbolNames.Message);
@@ -101,7 +101,7 @@ public sealed partial class DurableObjectGenerator
             }
             if (!valid || constructor is null)
             {
-                return new ParseResult(null, _diagnostics.ToImmutable());
+                return new ParseResult<ObjectSpec>(null, _diagnostics.ToImmutable());
             }
 
             var constructorArguments = constructor.Parameters.Select(ParseConstructorArgument).ToImmutableEquatableArray();
@@ -117,7 +117,7 @@ public sealed partial class DurableObjectGenerator
                 ConstructorArguments: constructorArguments,
                 Methods: methods,
                 Types: _types.Collect(methods));
-            return new ParseResult(model, _diagnostics.ToImmutable());
+            return new ParseResult<ObjectSpec>(model, _diagnostics.ToImmutable());
         }
 
         private static bool IsGenericOrInGeneric(INamedTypeSymbol type)

@@ -1,0 +1,72 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using SourceGenDO.Generator.Model;
+
+namespace SourceGenDO.Generator;
+
+public sealed partial class DurableObjectGenerator
+{
+    /// <summary>
+    /// Combines the models of every durable object class and every storage call into the assembly's
+    /// specs: each type once, in an order that does not depend on where the types were found.
+    /// </summary>
+    internal static class Collector
+    {
+        public static SerializationSpec Serialization(ImmutableArray<ObjectSpec> objects, ImmutableArray<StoredValueSpec> stored, string generatedNamespace)
+        {
+            var types = new Dictionary<string, TypeSpec>(StringComparer.Ordinal);
+            foreach (var type in objects.SelectMany(static o => o.Types).Concat(stored.SelectMany(static s => s.Types)))
+            {
+                // Every class sees a type the same way, so the first spec of a type is as good as any.
+                if (!types.ContainsKey(type.TypeName))
+                {
+                    types.Add(type.TypeName, type);
+                }
+            }
+
+            var results = new Dictionary<ValueSpec, ResultSpec>();
+            foreach (var method in objects.SelectMany(static o => o.Methods))
+            {
+                if (method.Result is { } result)
+                {
+                    var nonNull = Emitter.ReadsAbsentAsEmpty(result, types[result.TypeName], method.ResultAllowsNull);
+                    Add(new ResultSpec(result, Encoder: true, Reader: !nonNull, NonNullReader: nonNull));
+                }
+            }
+            foreach (var value in stored)
+            {
+                Add(new ResultSpec(value.Value, Encoder: false, Reader: true, NonNullReader: false));
+            }
+
+            return new SerializationSpec(
+                generatedNamespace,
+                types.Values.OrderBy(static t => t.Id, StringComparer.Ordinal).ToImmutableEquatableArray(),
+                results.Values.OrderBy(r => Emitter.ValueId(r.Value, types[r.Value.TypeName]), StringComparer.Ordinal).ToImmutableEquatableArray());
+
+            void Add(ResultSpec use)
+            {
+                results[use.Value] = results.TryGetValue(use.Value, out var known)
+                    ? new ResultSpec(use.Value, known.Encoder || use.Encoder, known.Reader || use.Reader, known.NonNullReader || use.NonNullReader)
+                    : use;
+            }
+        }
+
+        public static StorageCodecsSpec StorageCodecs(ImmutableArray<StoredValueSpec> stored, string generatedNamespace)
+        {
+            // A value's own type comes first in its Types.
+            var types = new Dictionary<string, TypeSpec>(StringComparer.Ordinal);
+            var values = new HashSet<ValueSpec>();
+            foreach (var value in stored)
+            {
+                values.Add(value.Value);
+                types[value.Value.TypeName] = value.Types[0];
+            }
+            return new StorageCodecsSpec(
+                generatedNamespace,
+                values.OrderBy(v => Emitter.ValueId(v, types[v.TypeName]), StringComparer.Ordinal).ToImmutableEquatableArray(),
+                types.Values.OrderBy(static t => t.Id, StringComparer.Ordinal).ToImmutableEquatableArray());
+        }
+    }
+}

@@ -14,7 +14,7 @@ public sealed partial class DurableObjectGenerator
     /// </summary>
     internal static class Collector
     {
-        public static SerializationSpec Serialization(ImmutableArray<ObjectSpec> objects, ImmutableArray<StoredValueSpec> stored, string generatedNamespace)
+        public static SerializationSpec Serialization(ImmutableArray<ObjectSerializationSpec> objects, ImmutableArray<StoredValueSpec> stored, string generatedNamespace)
         {
             var types = new Dictionary<string, TypeSpec>(StringComparer.Ordinal);
             foreach (var type in objects.SelectMany(static o => o.Types).Concat(stored.SelectMany(static s => s.Types)))
@@ -25,32 +25,35 @@ public sealed partial class DurableObjectGenerator
                     types.Add(type.TypeName, type);
                 }
             }
-
-            var results = new Dictionary<ValueSpec, ResultSpec>();
-            foreach (var method in objects.SelectMany(static o => o.Methods))
-            {
-                if (method.Result is { } result)
-                {
-                    var nonNull = Emitter.ReadsAbsentAsEmpty(result, types[result.TypeName], method.ResultAllowsNull);
-                    Add(new ResultSpec(result, Encoder: true, Reader: !nonNull, NonNullReader: nonNull));
-                }
-            }
-            foreach (var value in stored)
-            {
-                Add(new ResultSpec(value.Value, Encoder: false, Reader: true, NonNullReader: false));
-            }
+            var results = MergeResults(objects
+                .SelectMany(static o => o.Results)
+                .Concat(stored.Select(static s => new ResultSpec(s.Value, Encoder: false, Reader: true, NonNullReader: false))));
 
             return new SerializationSpec(
                 generatedNamespace,
                 types.Values.OrderBy(static t => t.Id, StringComparer.Ordinal).ToImmutableEquatableArray(),
-                results.Values.OrderBy(r => Emitter.ValueId(r.Value, types[r.Value.TypeName]), StringComparer.Ordinal).ToImmutableEquatableArray());
+                results.OrderBy(r => Emitter.ValueId(r.Value, types[r.Value.TypeName]), StringComparer.Ordinal).ToImmutableEquatableArray());
+        }
 
-            void Add(ResultSpec use)
+        /// <summary>One result spec per value, asking for every helper any of <paramref name="uses"/> asks for, in first-use order.</summary>
+        public static List<ResultSpec> MergeResults(IEnumerable<ResultSpec> uses)
+        {
+            var merged = new List<ResultSpec>();
+            var index = new Dictionary<ValueSpec, int>();
+            foreach (var use in uses)
             {
-                results[use.Value] = results.TryGetValue(use.Value, out var known)
-                    ? new ResultSpec(use.Value, known.Encoder || use.Encoder, known.Reader || use.Reader, known.NonNullReader || use.NonNullReader)
-                    : use;
+                if (index.TryGetValue(use.Value, out var i))
+                {
+                    var known = merged[i];
+                    merged[i] = new ResultSpec(use.Value, known.Encoder || use.Encoder, known.Reader || use.Reader, known.NonNullReader || use.NonNullReader);
+                }
+                else
+                {
+                    index.Add(use.Value, merged.Count);
+                    merged.Add(use);
+                }
             }
+            return merged;
         }
 
         public static StorageCodecsSpec StorageCodecs(ImmutableArray<StoredValueSpec> stored, string generatedNamespace)

@@ -29,19 +29,24 @@ public sealed partial class DurableObjectGenerator : IIncrementalGenerator
 
         // Syntax only: any class with a base list may derive from DurableObject. The transform checks the
         // base chain first and returns null at once for every other class.
-        IncrementalValuesProvider<ParseResult<Model.ObjectSpec>> objects = context.SyntaxProvider
+        IncrementalValuesProvider<ParseResult<Model.ParsedObject>> objects = context.SyntaxProvider
             .CreateSyntaxProvider(
                 static (node, _) => node is ClassDeclarationSyntax { BaseList: not null },
                 static (syntaxContext, cancellationToken) => Parser.Parse(syntaxContext, cancellationToken))
             .WithTrackingName(TrackingNames.ObjectClasses)
             .Where(static result => result is not null)!;
 
-        // Two branches: the equatable model drives emission (and is cached), the diagnostics are reported
-        // separately with their real locations, so that #pragma and .editorconfig suppressions apply.
+        // Three branches: the equatable models drive emission (and are cached), the class's file on one,
+        // its share of the assembly's helpers on the other; the diagnostics are reported separately with
+        // their real locations, so that #pragma and .editorconfig suppressions apply.
         IncrementalValuesProvider<Model.ObjectSpec> models = objects
-            .Select(static (result, _) => result.Model)
+            .Select(static (result, _) => result.Model?.File)
             .Where(static model => model is not null)
             .WithTrackingName(TrackingNames.Models)!;
+        IncrementalValuesProvider<Model.ObjectSerializationSpec> objectSerialization = objects
+            .Select(static (result, _) => result.Model?.Serialization)
+            .Where(static model => model is not null)
+            .WithTrackingName(TrackingNames.ObjectSerialization)!;
         context.RegisterSourceOutput(models.Combine(generatedNamespace), static (production, input) => EmitObject(production, input.Left, input.Right));
         ReportDiagnostics(context, objects.Select(static (result, _) => result.Diagnostics), TrackingNames.Diagnostics);
 
@@ -62,7 +67,7 @@ public sealed partial class DurableObjectGenerator : IIncrementalGenerator
         // The assembly-level files: each merged spec is equatable, so an edit that changes no type, result
         // or stored value leaves it Unchanged and its file is not emitted again.
         var collectedValues = storedValues.Collect();
-        IncrementalValueProvider<Model.SerializationSpec> serialization = models.Collect()
+        IncrementalValueProvider<Model.SerializationSpec> serialization = objectSerialization.Collect()
             .Combine(collectedValues)
             .Combine(generatedNamespace)
             .Select(static (input, _) => Collector.Serialization(input.Left.Left, input.Left.Right, input.Right))

@@ -6,8 +6,11 @@ internal static class TrackingNames
     /// <summary>The semantic transform: one parse result (model and diagnostics) per durable object class.</summary>
     public const string ObjectClasses = nameof(ObjectClasses);
 
-    /// <summary>The equatable models selected from the parse results; emission is cached on these.</summary>
+    /// <summary>The equatable models of the classes' files, selected from the parse results; their emission is cached on these.</summary>
     public const string Models = nameof(Models);
+
+    /// <summary>What each class adds to the assembly's serialization helpers, selected from the parse results.</summary>
+    public const string ObjectSerialization = nameof(ObjectSerialization);
 
     /// <summary>The diagnostics selected from the parse results.</summary>
     public const string Diagnostics = nameof(Diagnostics);

@@ -16,6 +16,7 @@ public sealed class IncrementalTests
     [
         TrackingNames.ObjectClasses,
         TrackingNames.Models,
+        TrackingNames.ObjectSerialization,
         TrackingNames.GeneratedNamespace,
         TrackingNames.StorageCalls,
         TrackingNames.StoredValues,
@@ -24,7 +25,7 @@ public sealed class IncrementalTests
     ];
 
     // The steps whose outputs are the emitted files' models, walked for symbols.
-    private static readonly string[] ModelSteps = [TrackingNames.Models, TrackingNames.StoredValues, TrackingNames.Serialization, TrackingNames.StorageCodecs];
+    private static readonly string[] ModelSteps = [TrackingNames.Models, TrackingNames.ObjectSerialization, TrackingNames.StoredValues, TrackingNames.Serialization, TrackingNames.StorageCodecs];
 
     [Fact]
     public void AddingAnUnrelatedFileLeavesEveryStepCachedOrUnchanged()
@@ -81,6 +82,25 @@ public sealed class IncrementalTests
         var after = result.GeneratedSources.ToDictionary(static s => s.HintName, static s => s.SourceText.ToString());
         Assert.Contains("ValueCodecs.Register<global::System.Collections.Generic.List<long>>(", after[DurableObjectGenerator.StorageCodecsHintName], StringComparison.Ordinal);
         Assert.All(before.Keys.Where(static name => !name.StartsWith("SourceGenDO.", StringComparison.Ordinal)), name => Assert.Equal(before[name], after[name]));
+    }
+
+    [Fact]
+    public void ChangingARecordReemitsOnlyTheSerializationHelpers()
+    {
+        var compilation = CreateCompilation();
+        var driver = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var everything = compilation.SyntaxTrees.ElementAt(1);
+
+        driver = driver.RunGenerators(compilation.ReplaceSyntaxTree(everything, Edit(
+            everything, "record Line(string Sku, int Quantity, decimal Price);", "record Line(string Sku, int Quantity, decimal Price, string? Memo = null);")));
+
+        var result = driver.GetRunResult().Results.Single();
+        AssertAll(result, TrackingNames.Models, static r => r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged);
+        AssertAll(result, TrackingNames.Serialization, static r => r == IncrementalStepRunReason.Modified);
+        AssertAll(result, TrackingNames.StorageCodecs, static r => r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged);
+        // One source output ran again: the helpers' (the class files' models are cached, checked above).
+        Assert.Single(result.TrackedOutputSteps.SelectMany(static s => s.Value).SelectMany(static s => s.Outputs), static o => o.Reason != IncrementalStepRunReason.Cached);
+        Assert.Contains("value.Memo", result.GeneratedSources.Single(static s => s.HintName == DurableObjectGenerator.SerializationHintName).SourceText.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace SourceGenDO.Micro;
 public static class Program
 {
     /// <returns>
-    /// For <c>--check-incremental</c>, the check's result; otherwise 1 when a benchmark failed to
+    /// For <c>--check-incremental</c>, the check's result; for <c>--generated-size</c>, 0; otherwise 1 when a benchmark failed to
     /// run or validate, else 0.
     /// </returns>
     public static int Main(string[] args)
@@ -18,6 +18,10 @@ public static class Program
         if (args.Contains(IncrementalCheck.Switch))
         {
             return IncrementalCheck.Run(Console.Out);
+        }
+        if (args.Contains(GeneratedSize.Switch))
+        {
+            return GeneratedSize.Run(Console.Out);
         }
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, CreateConfig());
         return summaries.Any(static s => s.HasCriticalValidationErrors || s.Reports.Any(static r => !r.Success)) ? 1 : 0;

@@ -100,4 +100,22 @@ internal static class DiagnosticDescriptors
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor UnsupportedStoredValueType = new(
+        id: "SGDO0012",
+        title: "Stored value type cannot be serialized",
+        messageFormat: "Storage call '{0}' {1} values of type '{2}', which cannot be serialized ({3}), so the call would fail at run time; store " + SupportedTypes,
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    // A warning, not an error: the call works at run time if the concrete types it is used with get
+    // codecs from other calls, so a generic helper that is only used that way can suppress it.
+    public static readonly DiagnosticDescriptor OpenStoredValueType = new(
+        id: "SGDO0013",
+        title: "Stored value type is a type parameter",
+        messageFormat: "Storage call '{0}' {1} values of type '{2}', which is or contains the type parameter '{3}', so no codec is generated for it and the call fails at run time unless another call in the assembly uses the concrete type; call it with a concrete type, for example from the non-generic code that knows the type",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true);
 }

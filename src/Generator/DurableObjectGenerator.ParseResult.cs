@@ -2,34 +2,35 @@ using System;
 using System.Collections.Immutable;
 using System.Globalization;
 using Microsoft.CodeAnalysis;
-using SourceGenDO.Generator.Model;
 
 namespace SourceGenDO.Generator;
 
 public sealed partial class DurableObjectGenerator
 {
     /// <summary>
-    /// What the transform returns for one durable object class: the model to emit (null when the class
-    /// gets no stub) and the diagnostics to report.
+    /// What a transform returns for one node (a durable object class, a storage call): the model to
+    /// emit (null when there is nothing to emit) and the diagnostics to report.
     /// </summary>
     /// <remarks>
     /// Equal when the models are equal and the diagnostics have the same ids, messages and locations.
     /// Locations compare by syntax tree identity, so an edit in another file leaves the result equal, and
-    /// an edit in the class's own file replaces the diagnostics so they point at the new tree.
+    /// an edit in the node's own file replaces the diagnostics so they point at the new tree.
     /// </remarks>
-    internal sealed class ParseResult : IEquatable<ParseResult>
+    /// <typeparam name="TModel">The model type: an equatable record.</typeparam>
+    internal sealed class ParseResult<TModel> : IEquatable<ParseResult<TModel>>
+        where TModel : class, IEquatable<TModel>
     {
-        public ParseResult(ObjectSpec? model, ImmutableArray<Diagnostic> diagnostics)
+        public ParseResult(TModel? model, ImmutableArray<Diagnostic> diagnostics)
         {
             Model = model;
             Diagnostics = diagnostics;
         }
 
-        public ObjectSpec? Model { get; }
+        public TModel? Model { get; }
 
         public ImmutableArray<Diagnostic> Diagnostics { get; }
 
-        public bool Equals(ParseResult? other)
+        public bool Equals(ParseResult<TModel>? other)
         {
             if (other is null || !Equals(Model, other.Model) || Diagnostics.Length != other.Diagnostics.Length)
             {
@@ -49,7 +50,7 @@ public sealed partial class DurableObjectGenerator
             return true;
         }
 
-        public override bool Equals(object? obj) => obj is ParseResult other && Equals(other);
+        public override bool Equals(object? obj) => obj is ParseResult<TModel> other && Equals(other);
 
         public override int GetHashCode() => (Model?.GetHashCode() ?? 0) ^ Diagnostics.Length;
     }

@@ -243,7 +243,7 @@ public sealed partial class DurableObjectGenerator
             type is INamedTypeSymbol { Name: "CancellationToken", Arity: 0, ContainingType: null } named
             && named.ContainingNamespace.ToDisplayString() == "System.Threading";
 
-        private static bool ContainsErrorType(ITypeSymbol type) => type switch
+        internal static bool ContainsErrorType(ITypeSymbol type) => type switch
         {
             { TypeKind: TypeKind.Error } => true,
             IArrayTypeSymbol array => ContainsErrorType(array.ElementType),

@@ -14,21 +14,24 @@ public sealed partial class DurableObjectGenerator
     {
         /// <summary>
         /// Decides how each type a method uses is serialized, building one <see cref="TypeSpec"/> per
-        /// distinct type (memoized by its global::-qualified name, so recursive types terminate).
+        /// distinct type (memoized by its global::-qualified name, so recursive types terminate). Used
+        /// for the methods of a durable object class and for the value type of a storage call.
         /// </summary>
-        private sealed class TypeModelBuilder
+        internal sealed class TypeModelBuilder
         {
             private readonly Compilation _compilation;
+            private readonly string _knownWhen;
             private readonly CancellationToken _cancellationToken;
             private readonly Dictionary<string, TypeSpec> _known = new(StringComparer.Ordinal);
-            private readonly Dictionary<string, string> _identifiers = new(StringComparer.Ordinal);
             private readonly List<string> _registrationOrder = new();
             private readonly Dictionary<string, string> _failures = new(StringComparer.Ordinal);
             private readonly HashSet<string> _inProgress = new(StringComparer.Ordinal);
 
-            public TypeModelBuilder(Compilation compilation, CancellationToken cancellationToken)
+            /// <param name="knownWhen">Ends the reasons that ask for a concrete type ("the type must be known ..."): when the stub is generated, where the value is stored.</param>
+            public TypeModelBuilder(Compilation compilation, string knownWhen, CancellationToken cancellationToken)
             {
                 _compilation = compilation;
+                _knownWhen = knownWhen;
                 _cancellationToken = cancellationToken;
             }
 
@@ -46,40 +49,24 @@ public sealed partial class DurableObjectGenerator
                     for (var i = _registrationOrder.Count - 1; i >= mark; i--)
                     {
                         _known.Remove(_registrationOrder[i]);
-                        _identifiers.Remove(_registrationOrder[i]);
                         _registrationOrder.RemoveAt(i);
                     }
                 }
                 return analysis;
             }
 
-            /// <summary>
-            /// The types the exposed methods reach, in the order a depth-first walk from the methods meets
-            /// them, each with a helper id unique in the file.
-            /// </summary>
-            public ImmutableEquatableArray<TypeSpec> Collect(ImmutableEquatableArray<MethodSpec> methods)
-            {
-                var order = new List<string>();
-                var visited = new HashSet<string>(StringComparer.Ordinal);
-                foreach (var method in methods)
-                {
-                    foreach (var parameter in method.Parameters)
-                    {
-                        Visit(parameter.Value);
-                    }
-                    Visit(method.Result);
-                }
+            /// <summary>The types the exposed methods reach, in the order a depth-first walk from the methods meets them.</summary>
+            public ImmutableEquatableArray<TypeSpec> Collect(ImmutableEquatableArray<MethodSpec> methods) =>
+                Collect(methods.SelectMany(static m => m.Parameters.Select(static p => p.Value).Append(m.Result)));
 
-                var used = new HashSet<string>(StringComparer.Ordinal);
-                var types = new List<TypeSpec>(order.Count);
-                foreach (var typeName in order)
+            /// <summary>The types <paramref name="roots"/> reach (nulls skipped), in the order a depth-first walk from them meets them.</summary>
+            public ImmutableEquatableArray<TypeSpec> Collect(IEnumerable<ValueSpec?> roots)
+            {
+                var types = new List<TypeSpec>();
+                var visited = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var root in roots)
                 {
-                    var id = _identifiers[typeName];
-                    for (var suffix = 2; !used.Add(id); suffix++)
-                    {
-                        id = _identifiers[typeName] + "_" + suffix.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    }
-                    types.Add(_known[typeName] with { Id = id });
+                    Visit(root);
                 }
                 return types.ToImmutableEquatableArray();
 
@@ -89,8 +76,8 @@ public sealed partial class DurableObjectGenerator
                     {
                         return;
                     }
-                    order.Add(value.TypeName);
                     var spec = _known[value.TypeName];
+                    types.Add(spec);
                     Visit(spec.Key);
                     Visit(spec.Element);
                     foreach (var property in spec.Properties)
@@ -134,13 +121,13 @@ public sealed partial class DurableObjectGenerator
                 switch (type)
                 {
                     case ITypeParameterSymbol typeParameter:
-                        return TypeAnalysis.Fail($"'{typeParameter.Name}' is a type parameter; the type must be known when the stub is generated");
+                        return TypeAnalysis.Fail($"'{typeParameter.Name}' is a type parameter; the type must be known {_knownWhen}");
                     case IArrayTypeSymbol array:
                         return ClassifyArray(array, typeName);
                     case INamedTypeSymbol named:
                         return ClassifyNamed(named, typeName);
                     case IDynamicTypeSymbol:
-                        return TypeAnalysis.Fail("'dynamic' is not supported; the type must be known when the stub is generated");
+                        return TypeAnalysis.Fail($"'dynamic' is not supported; the type must be known {_knownWhen}");
                     case IPointerTypeSymbol or IFunctionPointerTypeSymbol:
                         return TypeAnalysis.Fail("pointers are not supported");
                     default:
@@ -174,7 +161,7 @@ public sealed partial class DurableObjectGenerator
                 }
                 if (type.SpecialType == SpecialType.System_Object)
                 {
-                    return TypeAnalysis.Fail("'object' is not supported; the type must be known when the stub is generated");
+                    return TypeAnalysis.Fail($"'object' is not supported; the type must be known {_knownWhen}");
                 }
                 if (type.TypeKind == TypeKind.Enum)
                 {
@@ -198,6 +185,11 @@ public sealed partial class DurableObjectGenerator
                 if (type.IsTupleType)
                 {
                     return TypeAnalysis.Fail("tuples are not supported; use a record");
+                }
+                if (type.IsAnonymousType)
+                {
+                    // No generated code can name it, so nothing could construct it when reading.
+                    return TypeAnalysis.Fail("anonymous types are not supported; declare a record with the same properties");
                 }
                 if (IsProtobufMessage(type))
                 {
@@ -225,7 +217,7 @@ public sealed partial class DurableObjectGenerator
                 }
                 if (type.IsAbstract || type.IsStatic)
                 {
-                    return TypeAnalysis.Fail("abstract classes are not supported; the concrete type must be known when the stub is generated");
+                    return TypeAnalysis.Fail($"abstract classes are not supported; the concrete type must be known {_knownWhen}");
                 }
                 if (!IsAccessible(type))
                 {
@@ -274,6 +266,10 @@ public sealed partial class DurableObjectGenerator
                 }
                 return Register(type, typeName, WireKind.Dictionary, element: value.Value, key: key.Value);
             }
+
+            /// <summary>Whether <paramref name="kind"/> is one of the framework's scalars (string and byte[] included), which the runtime's storage codecs cover.</summary>
+            internal static bool IsScalarKind(WireKind kind) =>
+                kind is not (WireKind.Enum or WireKind.UnsignedEnum or WireKind.Protobuf or WireKind.Array or WireKind.List or WireKind.Dictionary or WireKind.Object);
 
             private static bool IsKeyKind(WireKind kind) => kind is not (WireKind.Bytes or WireKind.Protobuf or WireKind.Array or WireKind.List or WireKind.Dictionary or WireKind.Object);
 
@@ -450,8 +446,8 @@ public sealed partial class DurableObjectGenerator
                 ValueSpec? key = null,
                 ImmutableEquatableArray<PropertySpec>? properties = null)
             {
-                _known[typeName] = new TypeSpec(typeName, Id: string.Empty, kind, type.IsValueType, element, key, properties ?? ImmutableEquatableArray<PropertySpec>.Empty);
-                _identifiers[typeName] = SymbolNames.IdentifierFor(type);
+                var id = SymbolNames.HelperId(type, typeName, isScalar: IsScalarKind(kind));
+                _known[typeName] = new TypeSpec(typeName, id, kind, type.IsValueType, element, key, properties ?? ImmutableEquatableArray<PropertySpec>.Empty);
                 _registrationOrder.Add(typeName);
                 return TypeAnalysis.Success(new ValueSpec(typeName, IsNullableValueType: false));
             }
@@ -460,7 +456,7 @@ public sealed partial class DurableObjectGenerator
         }
 
         /// <summary>The outcome of analyzing one type: a value spec, or why the type cannot be serialized.</summary>
-        private readonly struct TypeAnalysis
+        internal readonly struct TypeAnalysis
         {
             private TypeAnalysis(ValueSpec? value, string? failure)
             {

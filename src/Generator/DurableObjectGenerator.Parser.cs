@@ -30,11 +30,11 @@ public sealed partial class DurableObjectGenerator
             _type = type;
             _declaration = declaration;
             _cancellationToken = cancellationToken;
-            _types = new TypeModelBuilder(semanticModel.Compilation, cancellationToken);
+            _types = new TypeModelBuilder(semanticModel.Compilation, "when the stub is generated", cancellationToken);
         }
 
         /// <summary>The parse result for the class <paramref name="context"/> declares, or null when it is not a durable object class.</summary>
-        public static ParseResult? Parse(GeneratorSyntaxContext context, CancellationToken cancellationToken)
+        public static ParseResult<ParsedObject>? Parse(GeneratorSyntaxContext context, CancellationToken cancellationToken)
         {
             var declaration = (ClassDeclarationSyntax)context.Node;
             if (context.SemanticModel.GetDeclaredSymbol(declaration, cancellationToken) is not { } type
@@ -76,7 +76,7 @@ public sealed partial class DurableObjectGenerator
             return false;
         }
 
-        private ParseResult ParseObject()
+        private ParseResult<ParsedObject> ParseObject()
         {
             var location = _declaration.Identifier.GetLocation();
             var displayName = _type.ToDisplayString(SymbolNames.Message);
@@ -101,12 +101,13 @@ public sealed partial class DurableObjectGenerator
             }
             if (!valid || constructor is null)
             {
-                return new ParseResult(null, _diagnostics.ToImmutable());
+                return new ParseResult<ParsedObject>(null, _diagnostics.ToImmutable());
             }
 
             var constructorArguments = constructor.Parameters.Select(ParseConstructorArgument).ToImmutableEquatableArray();
             var prefix = SymbolNames.NestedName(_type);
             var methods = ParseMethods(prefix + "Stub");
+            var types = _types.Collect(methods);
             var model = new ObjectSpec(
                 HintName: SymbolNames.MetadataName(_type) + ".g.cs",
                 Namespace: SymbolNames.Namespace(_type),
@@ -116,8 +117,38 @@ public sealed partial class DurableObjectGenerator
                 IsPublic: isPublic,
                 ConstructorArguments: constructorArguments,
                 Methods: methods,
-                Types: _types.Collect(methods));
-            return new ParseResult(model, _diagnostics.ToImmutable());
+                Types: TopLevelTypes(methods, types));
+            var serialization = new ObjectSerializationSpec(types, Results(methods, types));
+            return new ParseResult<ParsedObject>(new ParsedObject(model, serialization), _diagnostics.ToImmutable());
+        }
+
+        // The types of the parameters and results themselves, stripped of what only the helpers need.
+        private static ImmutableEquatableArray<TypeSpec> TopLevelTypes(ImmutableEquatableArray<MethodSpec> methods, ImmutableEquatableArray<TypeSpec> types)
+        {
+            var used = new HashSet<string>(methods
+                .SelectMany(static m => m.Parameters.Select(static p => p.Value).Append(m.Result))
+                .Where(static v => v is not null)
+                .Select(static v => v!.TypeName));
+            return types
+                .Where(t => used.Contains(t.TypeName))
+                .Select(static t => t with { Element = null, Key = null, Properties = ImmutableEquatableArray<PropertySpec>.Empty })
+                .ToImmutableEquatableArray();
+        }
+
+        // Each result type once, with the readers its methods' stubs call.
+        private static ImmutableEquatableArray<ResultSpec> Results(ImmutableEquatableArray<MethodSpec> methods, ImmutableEquatableArray<TypeSpec> types)
+        {
+            var byName = types.ToDictionary(static t => t.TypeName, System.StringComparer.Ordinal);
+            var results = new List<ResultSpec>();
+            foreach (var method in methods)
+            {
+                if (method.Result is { } result)
+                {
+                    var nonNull = Emitter.ReadsAbsentAsEmpty(result, byName[result.TypeName], method.ResultAllowsNull);
+                    results.Add(new ResultSpec(result, Encoder: true, Reader: !nonNull, NonNullReader: nonNull));
+                }
+            }
+            return Collector.MergeResults(results).ToImmutableEquatableArray();
         }
 
         private static bool IsGenericOrInGeneric(INamedTypeSymbol type)

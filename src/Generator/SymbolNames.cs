@@ -54,6 +54,37 @@ internal static class SymbolNames
         return builder.ToString();
     }
 
+    /// <summary>
+    /// The namespace of the assembly-level generated code ("SourceGenDO.Generated.Shop_App"). It names the
+    /// assembly, so that two assemblies whose internals are visible to each other never declare the same
+    /// internal type (CS0436).
+    /// </summary>
+    public static string GeneratedNamespace(string? assemblyName)
+    {
+        var builder = new StringBuilder("SourceGenDO.Generated.");
+        if (string.IsNullOrEmpty(assemblyName) || !SyntaxFacts.IsIdentifierStartCharacter(assemblyName![0]))
+        {
+            builder.Append('_');
+        }
+        foreach (var c in assemblyName ?? "")
+        {
+            builder.Append(SyntaxFacts.IsIdentifierPartCharacter(c) ? c : '_');
+        }
+        return builder.ToString();
+    }
+
+    /// <summary>
+    /// The name fragment of a serialized type's helpers, the same wherever the type is used, so that a
+    /// class's file can name the assembly's helpers without knowing the other types. A scalar is named
+    /// by its CLR name alone ("Int64"); every other type by a readable part and a hash of
+    /// <paramref name="typeName"/> ("ListOfOrder_" and 16 hex digits), since readable parts alone
+    /// collide (Shop.Order and Billing.Order, List&lt;int[]&gt; and List&lt;int&gt;[]). Scalar names
+    /// contain no '_', so they never meet a hashed one.
+    /// </summary>
+    /// <param name="typeName">The type's global::-qualified name without nullable reference annotations.</param>
+    public static string HelperId(ITypeSymbol type, string typeName, bool isScalar) =>
+        isScalar ? IdentifierFor(type) : IdentifierFor(type) + "_" + StableHash.Hex(typeName);
+
     /// <summary>A readable identifier fragment for a type ("ListOfOrder", "Int32Array", "NullableInt32").</summary>
     public static string IdentifierFor(ITypeSymbol type)
     {

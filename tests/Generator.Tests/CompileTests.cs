@@ -16,6 +16,7 @@ public sealed class CompileTests
         nameof(TestSources.GlobalNamespace),
         nameof(TestSources.ValueTaskAndCancellation),
         nameof(TestSources.AbstractBase),
+        nameof(TestSources.StoredValues),
     };
 
     [Theory]
@@ -36,7 +37,7 @@ public sealed class CompileTests
     {
         var outcome = GeneratorHarness.Run(TestSources.CounterInNamespaceA, TestSources.CounterInNamespaceB);
 
-        Assert.Equal(2, outcome.Sources.Length);
+        Assert.Equal(["A.Counter.g.cs", "B.Counter.g.cs", DurableObjectGenerator.SerializationHintName], outcome.Sources.Select(static s => s.HintName));
         AssertClean(outcome);
     }
 

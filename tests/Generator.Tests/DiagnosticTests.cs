@@ -340,6 +340,145 @@ public sealed class DiagnosticTests
         Assert.Contains("'Loud'", kept.GetMessage(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Ctx.Storage.[|Put|](\"k\", new object());", "stores", "'object' is not supported")]
+    [InlineData("Ctx.Storage.[|Put|](\"k\", new { Name = \"a\" });", "stores", "anonymous types are not supported; declare a record")]
+    [InlineData("_ = await Ctx.Storage.[|GetAsync<IList<int>>|](\"k\");", "reads", "interfaces are not supported")]
+    [InlineData("_ = await Ctx.Storage.[|GetAsync<HashSet<int>>|](\"k\", new HashSet<int>());", "reads", "'HashSet<int>' is not a supported framework type")]
+    [InlineData("_ = await Ctx.Storage.[|GetAsync<List<object>>|]([\"a\", \"b\"]);", "reads", "element type 'object': 'object' is not supported; the type must be known where the value is stored")]
+    [InlineData("_ = await Ctx.Storage.[|ListAsync<(int, string)>|]();", "reads", "tuples are not supported")]
+    [InlineData("await Ctx.Storage.[|PutAsync|](new Dictionary<string, Hidden>());", "stores", "'Keeper.Hidden' is not accessible from generated code")]
+    [InlineData("await Ctx.Storage.TransactionAsync(async transaction => { _ = await transaction.[|GetAsync<Action>|](\"k\"); });", "reads", "delegates are not supported")]
+    public void UnstorableValueTypeGetsSGDO0012AtTheCall(string statement, string verb, string reason)
+    {
+        var outcome = AssertStorageDiagnostic("SGDO0012", DiagnosticSeverity.Error, $$"""
+            namespace Shop;
+
+            public class Keeper(DurableObjectState ctx) : DurableObject(ctx)
+            {
+                private sealed record Hidden(int Value);
+
+                public async Task Run()
+                {
+                    await Task.Yield();
+                    {{statement}}
+                }
+            }
+            """);
+
+        var message = outcome.Diagnostics[0].GetMessage();
+        Assert.Contains($"{verb} values of type", message, StringComparison.Ordinal);
+        Assert.Contains(reason, message, StringComparison.Ordinal);
+        Assert.Contains("so the call would fail at run time; store primitives, string", message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("private void Save<T>(T value) => Ctx.Storage.[|Put|](\"k\", value);", "'T', which is or contains the type parameter 'T'")]
+    [InlineData("private async Task<int> Count<TItem>() => (await Ctx.Storage.[|GetAsync<List<TItem>>|](\"k\"))?.Count ?? 0;", "'List<TItem>', which is or contains the type parameter 'TItem'")]
+    [InlineData("private Task<IReadOnlyDictionary<string, TKey[]>> All<TKey>() => Ctx.Storage.[|ListAsync<TKey[]>|]().AsTask();", "'TKey[]', which is or contains the type parameter 'TKey'")]
+    public void TypeParameterValueTypeGetsSGDO0013AtTheCall(string member, string type)
+    {
+        var outcome = AssertStorageDiagnostic("SGDO0013", DiagnosticSeverity.Warning, $$"""
+            namespace Shop;
+
+            public class Keeper(DurableObjectState ctx) : DurableObject(ctx)
+            {
+                {{member}}
+            }
+            """);
+
+        var message = outcome.Diagnostics[0].GetMessage();
+        Assert.Contains(type, message, StringComparison.Ordinal);
+        Assert.Contains("call it with a concrete type", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void StorageCallInAGenericBaseClassGetsSGDO0013() => AssertStorageDiagnostic("SGDO0013", DiagnosticSeverity.Warning, """
+        namespace Shop;
+
+        public abstract class Entity<TState>(DurableObjectState ctx) : DurableObject(ctx)
+        {
+            protected Task<TState?> Load() => Ctx.Storage.[|GetAsync<TState>|]("state").AsTask();
+        }
+
+        public sealed record Profile(string Name);
+
+        public class ProfileObject(DurableObjectState ctx) : Entity<Profile>(ctx)
+        {
+            public async Task<string> Describe() => (await Load())?.Name ?? "";
+        }
+        """);
+
+    [Fact]
+    public void UnresolvedStoredTypesAndLookalikeMethodsGetNoStorageDiagnostic()
+    {
+        var outcome = GeneratorHarness.Run("""
+            namespace Shop;
+
+            public sealed class Cache
+            {
+                public void Put<T>(string key, T value) { }
+                public Task<T?> GetAsync<T>(string key) => Task.FromResult(default(T));
+            }
+
+            public class Keeper(DurableObjectState ctx) : DurableObject(ctx)
+            {
+                public async Task Run(Cache cache)
+                {
+                    cache.Put("k", new object());
+                    _ = await cache.GetAsync<Action>("k");
+                    Ctx.Storage.Put("k", new Missing());
+                    _ = await Ctx.Storage.GetAsync<List<AlsoMissing>>("k");
+                }
+            }
+            """);
+
+        Assert.Empty(outcome.Diagnostics);
+        Assert.DoesNotContain(outcome.Sources, static s => s.HintName == DurableObjectGenerator.StorageCodecsHintName);
+        Assert.Contains(outcome.Input.GetDiagnostics(), static d => d.Id == "CS0246");
+    }
+
+    [Fact]
+    public async Task PragmaWarningDisableSuppressesSGDO0013()
+    {
+        var outcome = GeneratorHarness.Run("""
+            namespace Shop;
+
+            public class Keeper(DurableObjectState ctx) : DurableObject(ctx)
+            {
+            #pragma warning disable SGDO0013
+                private void Quiet<T>(T value) => Ctx.Storage.Put("quiet", value);
+            #pragma warning restore SGDO0013
+                private void Loud<T>(T value) => Ctx.Storage.Put("loud", value);
+            }
+            """);
+
+        Assert.Equal(2, outcome.Diagnostics.Count(static d => d.Id == "SGDO0013"));
+        var effective = await new CompilationWithAnalyzers(
+                outcome.Output,
+                [new ReplayAnalyzer(outcome.Diagnostics)],
+                new CompilationWithAnalyzersOptions(new AnalyzerOptions([]), onAnalyzerException: null, concurrentAnalysis: false, logAnalyzerExecutionTime: false))
+            .GetAnalyzerDiagnosticsAsync();
+        var kept = Assert.Single(effective);
+        Assert.Equal(outcome.Output.SyntaxTrees.First().GetText().ToString().IndexOf("Put(\"loud\"", StringComparison.Ordinal), kept.Location.SourceSpan.Start);
+    }
+
+    // A storage diagnostic sits on the called method's name, in the user's file, and no codec is made for the type.
+    private static GeneratorOutcome AssertStorageDiagnostic(string id, DiagnosticSeverity severity, string markedSource)
+    {
+        var (source, spans) = Markup.Parse(markedSource);
+        var outcome = GeneratorHarness.Run(source);
+
+        var diagnostic = Assert.Single(outcome.Diagnostics);
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(severity, diagnostic.Severity);
+        Assert.Equal(Assert.Single(spans), diagnostic.Location.SourceSpan);
+        Assert.Equal("Source0.cs", diagnostic.Location.SourceTree?.FilePath);
+        Assert.DoesNotContain(outcome.Sources, static s => s.HintName == DurableObjectGenerator.StorageCodecsHintName);
+        Assert.Empty(outcome.CompilationProblems);
+        return outcome;
+    }
+
     private static GeneratorOutcome AssertDiagnostics(string id, string markedSource)
     {
         var (source, spans) = Markup.Parse(markedSource);

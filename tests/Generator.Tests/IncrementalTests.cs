@@ -12,7 +12,20 @@ namespace SourceGenDO.Generator.Tests;
 /// </summary>
 public sealed class IncrementalTests
 {
-    private static readonly string[] TrackedSteps = [TrackingNames.ObjectClasses, TrackingNames.Models];
+    private static readonly string[] TrackedSteps =
+    [
+        TrackingNames.ObjectClasses,
+        TrackingNames.Models,
+        TrackingNames.ObjectSerialization,
+        TrackingNames.GeneratedNamespace,
+        TrackingNames.StorageCalls,
+        TrackingNames.StoredValues,
+        TrackingNames.Serialization,
+        TrackingNames.StorageCodecs,
+    ];
+
+    // The steps whose outputs are the emitted files' models, walked for symbols.
+    private static readonly string[] ModelSteps = [TrackingNames.Models, TrackingNames.ObjectSerialization, TrackingNames.StoredValues, TrackingNames.Serialization, TrackingNames.StorageCodecs];
 
     [Fact]
     public void AddingAnUnrelatedFileLeavesEveryStepCachedOrUnchanged()
@@ -41,6 +54,56 @@ public sealed class IncrementalTests
     }
 
     [Fact]
+    public void ChangingAStorageCallsKeyLeavesEveryStepCachedOrUnchanged()
+    {
+        var compilation = CreateCompilation();
+        var driver = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var store = compilation.SyntaxTrees.Last();
+
+        driver = driver.RunGenerators(compilation.ReplaceSyntaxTree(store, Edit(store, "Ctx.Storage.Put(\"cart\", cart);", "Ctx.Storage.Put(\"basket\", cart);")));
+
+        AssertNothingReemitted(driver.GetRunResult().Results.Single());
+    }
+
+    [Fact]
+    public void StoringANewTypeReemitsOnlyTheAssemblyFiles()
+    {
+        var compilation = CreateCompilation();
+        var driver = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var before = driver.GetRunResult().Results.Single().GeneratedSources.ToDictionary(static s => s.HintName, static s => s.SourceText.ToString());
+        var store = compilation.SyntaxTrees.Last();
+
+        driver = driver.RunGenerators(compilation.ReplaceSyntaxTree(store, Edit(store, "Ctx.Storage.Put(\"count\", 1L);", "Ctx.Storage.Put(\"count\", new List<long> { 1 });")));
+
+        var result = driver.GetRunResult().Results.Single();
+        AssertAll(result, TrackingNames.Models, static r => r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged);
+        AssertAll(result, TrackingNames.Serialization, static r => r == IncrementalStepRunReason.Modified);
+        AssertAll(result, TrackingNames.StorageCodecs, static r => r == IncrementalStepRunReason.Modified);
+        var after = result.GeneratedSources.ToDictionary(static s => s.HintName, static s => s.SourceText.ToString());
+        Assert.Contains("ValueCodecs.Register<global::System.Collections.Generic.List<long>>(", after[DurableObjectGenerator.StorageCodecsHintName], StringComparison.Ordinal);
+        Assert.All(before.Keys.Where(static name => !name.StartsWith("SourceGenDO.", StringComparison.Ordinal)), name => Assert.Equal(before[name], after[name]));
+    }
+
+    [Fact]
+    public void ChangingARecordReemitsOnlyTheSerializationHelpers()
+    {
+        var compilation = CreateCompilation();
+        var driver = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var everything = compilation.SyntaxTrees.ElementAt(1);
+
+        driver = driver.RunGenerators(compilation.ReplaceSyntaxTree(everything, Edit(
+            everything, "record Line(string Sku, int Quantity, decimal Price);", "record Line(string Sku, int Quantity, decimal Price, string? Memo = null);")));
+
+        var result = driver.GetRunResult().Results.Single();
+        AssertAll(result, TrackingNames.Models, static r => r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged);
+        AssertAll(result, TrackingNames.Serialization, static r => r == IncrementalStepRunReason.Modified);
+        AssertAll(result, TrackingNames.StorageCodecs, static r => r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged);
+        // One source output ran again: the helpers' (the class files' models are cached, checked above).
+        Assert.Single(result.TrackedOutputSteps.SelectMany(static s => s.Value).SelectMany(static s => s.Outputs), static o => o.Reason != IncrementalStepRunReason.Cached);
+        Assert.Contains("value.Memo", result.GeneratedSources.Single(static s => s.HintName == DurableObjectGenerator.SerializationHintName).SourceText.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ChangingAnExposedSignatureReemitsOnlyThatClass()
     {
         var compilation = CreateCompilation();
@@ -63,12 +126,17 @@ public sealed class IncrementalTests
     {
         var driver = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(CreateCompilation());
 
-        var models = driver.GetRunResult().Results.Single().TrackedSteps[TrackingNames.Models]
+        var steps = driver.GetRunResult().Results.Single().TrackedSteps;
+        Assert.Equal(5, steps[TrackingNames.Models].SelectMany(static s => s.Outputs).Count());
+        var models = ModelSteps
+            .SelectMany(name => steps[name])
             .SelectMany(static s => s.Outputs)
             .Select(static o => o.Value)
             .ToList();
 
-        Assert.Equal(4, models.Count);
+        Assert.Contains(models, static m => m is Model.StoredValueSpec);
+        Assert.Contains(models, static m => m is Model.SerializationSpec);
+        Assert.Contains(models, static m => m is Model.StorageCodecsSpec);
         var visited = new HashSet<object>(ReferenceEqualityComparer.Instance);
         foreach (var model in models)
         {
@@ -76,10 +144,26 @@ public sealed class IncrementalTests
         }
     }
 
+    // The storage source comes last (the tests edit it there).
     private static CSharpCompilation CreateCompilation() => GeneratorHarness.CreateCompilation(
         GeneratorHarness.Usings + TestSources.Counter,
         GeneratorHarness.Usings + TestSources.EverySupportedType,
-        GeneratorHarness.Usings + TestSources.NestedClassWithServices);
+        GeneratorHarness.Usings + TestSources.NestedClassWithServices,
+        GeneratorHarness.Usings + TestSources.StoredValues.Replace("namespace Shop;", "namespace Stored;", StringComparison.Ordinal));
+
+    private static SyntaxTree Edit(SyntaxTree tree, string from, string to)
+    {
+        var text = tree.GetText().ToString();
+        Assert.Contains(from, text, StringComparison.Ordinal);
+        return tree.WithChangedText(Microsoft.CodeAnalysis.Text.SourceText.From(text.Replace(from, to, StringComparison.Ordinal)));
+    }
+
+    private static void AssertAll(GeneratorRunResult result, string step, Func<IncrementalStepRunReason, bool> expected)
+    {
+        var outputs = result.TrackedSteps[step].SelectMany(static s => s.Outputs).ToList();
+        Assert.NotEmpty(outputs);
+        Assert.All(outputs, o => Assert.True(expected(o.Reason), $"Step {step} produced {o.Reason}"));
+    }
 
     private static void AssertNothingReemitted(GeneratorRunResult result)
     {

@@ -221,4 +221,43 @@ internal static class TestSources
             }
         }
         """;
+
+    // Storage calls of every shape: through Ctx.Storage and a transaction, with explicit and inferred
+    // type arguments, single and batch; scalars (long, string) get no codec, the rest one each.
+    public const string StoredValues = """
+        namespace Shop;
+
+        public enum Stage { Draft = 1, Sent = 2 }
+
+        public sealed record Cart(string Owner, List<string> Items, Dictionary<string, int> Counts, Stage Stage)
+        {
+            public string? Note { get; init; }
+        }
+
+        public class Store(DurableObjectState ctx) : DurableObject(ctx)
+        {
+            public async Task<int> Save(Cart cart, Stage? stage)
+            {
+                Ctx.Storage.Put("cart", cart);
+                Ctx.Storage.Put("count", 1L);
+                Ctx.Storage.Put("owner", cart.Owner);
+                Ctx.Storage.Put("stage", cart.Stage);
+                Ctx.Storage.Put("maybe", stage);
+                await Ctx.Storage.PutAsync(new Dictionary<string, int[]> { ["numbers"] = [1, 2] });
+                var carts = await Ctx.Storage.GetAsync<Cart>(["cart", "other"]);
+                var stages = await Ctx.Storage.ListAsync<Stage?>(new ListOptions { Prefix = "s" });
+                var byOwner = await Ctx.Storage.GetAsync("owners", new Dictionary<string, Cart?>());
+                var names = await Ctx.Storage.GetAsync<List<string>?>("names");
+                var count = await Ctx.Storage.GetAsync<long?>("count");
+                return carts.Count + stages.Count + byOwner.Count + (names?.Count ?? 0) + (int)(count ?? 0);
+            }
+
+            public Task Archive() => Ctx.Storage.TransactionAsync(async transaction =>
+            {
+                var cart = await transaction.GetAsync<Cart>("cart");
+                transaction.Put("archived", cart);
+                transaction.Put("history", new List<Cart?> { cart });
+            });
+        }
+        """;
 }

@@ -12,6 +12,15 @@ public static class IncrementalCheck
 {
     public const string Switch = "--check-incremental";
 
+    private static readonly HashSet<string> DriverInputs = new(StringComparer.Ordinal)
+    {
+        WellKnownGeneratorInputs.Compilation,
+        WellKnownGeneratorInputs.ParseOptions,
+        WellKnownGeneratorInputs.AdditionalTexts,
+        WellKnownGeneratorInputs.AnalyzerConfigOptions,
+        WellKnownGeneratorInputs.MetadataReferences,
+    };
+
     /// <returns>0 when every step was Cached or Unchanged after each edit, 1 otherwise.</returns>
     public static int Run(TextWriter output)
     {
@@ -53,7 +62,9 @@ public static class IncrementalCheck
         {
             output.WriteLine($"  only {emitted} source outputs were tracked, expected {SyntheticProject.ClassCount}");
         }
-        var steps = result.TrackedSteps.Select(static pair => ("step", pair.Key, pair.Value))
+        // The driver's own inputs (the compilation) change with every edit by definition; what matters
+        // is that the generator's steps fed by them come out Cached or Unchanged.
+        var steps = result.TrackedSteps.Where(static pair => !DriverInputs.Contains(pair.Key)).Select(static pair => ("step", pair.Key, pair.Value))
             .Concat(result.TrackedOutputSteps.Select(static pair => ("output", pair.Key, pair.Value)))
             .OrderBy(static s => s.Item1, StringComparer.Ordinal)
             .ThenBy(static s => s.Key, StringComparer.Ordinal);

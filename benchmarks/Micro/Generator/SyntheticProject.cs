@@ -93,15 +93,17 @@ public static class SyntheticProject
             parseOptions: ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 
-    /// <summary>Throws unless one run produced one file per class and no diagnostics.</summary>
+    /// <summary>Throws unless one run produced one file per class, the assembly's serialization helpers and no diagnostics.</summary>
     public static void AssertComplete(GeneratorDriver driver)
     {
         var result = driver.GetRunResult();
-        var sources = result.Results.Sum(static r => r.GeneratedSources.Length);
-        if (sources != ClassCount || !result.Diagnostics.IsEmpty)
+        var sources = result.Results.SelectMany(static r => r.GeneratedSources).ToList();
+        if (sources.Count != ClassCount + 1
+            || !sources.Any(static s => s.HintName == DurableObjectGenerator.SerializationHintName)
+            || !result.Diagnostics.IsEmpty)
         {
             throw new InvalidOperationException(
-                $"The generator produced {sources} files (expected {ClassCount}) and {result.Diagnostics.Length} diagnostics: {string.Join("; ", result.Diagnostics.Take(5))}");
+                $"The generator produced {sources.Count} files (expected {ClassCount} and {DurableObjectGenerator.SerializationHintName}) and {result.Diagnostics.Length} diagnostics: {string.Join("; ", result.Diagnostics.Take(5))}");
         }
     }
 

@@ -1,8 +1,8 @@
 namespace SourceGenDO.Generator.Model;
 
 /// <summary>
-/// Everything needed to emit the file of one durable object class: its stub, dispatcher, registration
-/// and serialization helpers.
+/// Everything needed to emit the file of one durable object class: its stub, dispatcher and
+/// registration. The serialization helpers they call are the assembly's (<see cref="SerializationSpec"/>).
 /// </summary>
 /// <remarks>
 /// Equality contract: two specs are equal when every member is equal by value. The spec and everything
@@ -18,7 +18,12 @@ namespace SourceGenDO.Generator.Model;
 /// <param name="IsPublic">Whether the stub is public (the class is public all the way out) rather than internal.</param>
 /// <param name="ConstructorArguments">How each parameter of the constructor the dispatcher calls is obtained.</param>
 /// <param name="Methods">The exposed methods, base class methods first, in declaration order.</param>
-/// <param name="Types">Every type the exposed methods serialize, in a stable order, each once.</param>
+/// <param name="Types">
+/// The types of the exposed methods' parameters and results, each once, without their members (no
+/// properties, elements or keys): all the stub and dispatcher need to write scalars inline and to name
+/// the assembly's helpers. An edit inside a record therefore leaves this spec equal, and only the
+/// assembly's helpers are emitted again (<see cref="ObjectSerializationSpec"/>).
+/// </param>
 internal sealed record ObjectSpec(
     string HintName,
     string? Namespace,

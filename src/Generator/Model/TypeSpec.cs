@@ -7,7 +7,11 @@ namespace SourceGenDO.Generator.Model;
 /// are plain data.
 /// </remarks>
 /// <param name="TypeName">The type as a global::-qualified C# reference without nullable reference annotations; unique per type.</param>
-/// <param name="Id">A readable identifier, unique in its file, that names the type's helper methods ("ListOfOrder").</param>
+/// <param name="Id">
+/// Names the type's helper methods: unique in the assembly and derived from the type alone, so that
+/// every file that uses the type names the same helpers ("Int64", "ListOfOrder_" and a hash; see
+/// <c>SymbolNames.HelperId</c>).
+/// </param>
 /// <param name="Kind">How the type is encoded.</param>
 /// <param name="IsValueType">Whether the type is a value type (never null).</param>
 /// <param name="Element">For arrays and lists, the element; for dictionaries, the value; otherwise null.</param>

@@ -22,28 +22,28 @@ public sealed class ProfileObjectStub : global::SourceGenDO.DurableObjectStub, g
     public global::System.Threading.Tasks.Task<string> Describe()
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        return InvokeAsync<string>("Describe", __arguments, global::Shop.ProfileObjectSerializer.ReadNonNullResult_String);
+        return InvokeAsync<string>("Describe", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadNonNullResult_String);
     }
 
     /// <inheritdoc cref="global::Shop.Entity{TState}.Version()"/>
     public global::System.Threading.Tasks.Task<int> Version()
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        return InvokeAsync<int>("Version", __arguments, global::Shop.ProfileObjectSerializer.ReadResult_Int32);
+        return InvokeAsync<int>("Version", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadResult_Int32);
     }
 
     /// <inheritdoc cref="global::Shop.ProfileObject.Get()"/>
     public global::System.Threading.Tasks.Task<global::Shop.Profile> Get()
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        return InvokeAsync<global::Shop.Profile>("Get", __arguments, global::Shop.ProfileObjectSerializer.ReadResult_Profile);
+        return InvokeAsync<global::Shop.Profile>("Get", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadResult_Profile_936227D8C24CBF05);
     }
 
     /// <inheritdoc cref="global::Shop.Named.Title()"/>
     public global::System.Threading.Tasks.Task<string> Title()
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        return InvokeAsync<string>("Title", __arguments, global::Shop.ProfileObjectSerializer.ReadNonNullResult_String);
+        return InvokeAsync<string>("Title", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadNonNullResult_String);
     }
 
     /// <inheritdoc cref="global::Shop.ProfileObject.Rename(string)"/>
@@ -77,19 +77,19 @@ file sealed class ProfileObjectDispatcher : global::SourceGenDO.Dispatch.Durable
         {
             case "Describe":
             {
-                return Complete(__target.Describe(), global::Shop.ProfileObjectSerializer.EncodeResult_String);
+                return Complete(__target.Describe(), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_String);
             }
             case "Version":
             {
-                return Complete(__target.Version(), global::Shop.ProfileObjectSerializer.EncodeResult_Int32);
+                return Complete(__target.Version(), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_Int32);
             }
             case "Get":
             {
-                return Complete(__target.Get(), global::Shop.ProfileObjectSerializer.EncodeResult_Profile);
+                return Complete(__target.Get(), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_Profile_936227D8C24CBF05);
             }
             case "Title":
             {
-                return Complete(__target.Title(), global::Shop.ProfileObjectSerializer.EncodeResult_String);
+                return Complete(__target.Title(), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_String);
             }
             case "Rename":
             {
@@ -127,116 +127,4 @@ file static class ProfileObjectRegistration
     [global::System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Register() =>
         global::SourceGenDO.Dispatch.DurableObjectRegistry.Register(new global::Shop.ProfileObjectDispatcher());
-}
-
-#nullable disable
-
-/// <summary>Encodes and decodes the arguments and results of <see cref="global::Shop.ProfileObject"/>.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
-file static class ProfileObjectSerializer
-{
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_String(string value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        writer.WriteString(1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static string ReadNonNullResult_String(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        string value = "";
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = reader.ReadString();
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
-
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_Int32(int value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        writer.WriteInt32(1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static int ReadResult_Int32(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        int value = default;
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = reader.ReadInt32();
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
-
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_Profile(global::Shop.Profile value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        Write_Profile(writer, 1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static global::Shop.Profile ReadResult_Profile(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        global::Shop.Profile value = default;
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = Read_Profile(ref reader);
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
-
-    internal static void Write_Profile(global::SourceGenDO.Serialization.WireWriter writer, int field, global::Shop.Profile value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        writer.WriteString(1, value.Name);
-        writer.EndMessage(start);
-    }
-
-    internal static global::Shop.Profile Read_Profile(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        string property1 = "";
-        while (message.ReadTag(out var field))
-        {
-            switch (field)
-            {
-                case 1:
-                    property1 = message.ReadString();
-                    break;
-                default:
-                    message.Skip();
-                    break;
-            }
-        }
-        return new global::Shop.Profile
-        {
-            Name = property1,
-        };
-    }
 }

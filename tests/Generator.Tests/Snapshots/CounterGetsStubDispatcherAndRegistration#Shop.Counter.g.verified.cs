@@ -23,7 +23,7 @@ public sealed class CounterStub : global::SourceGenDO.DurableObjectStub, global:
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteInt64(1, amount);
-        return InvokeAsync<long>("Increment", __arguments, global::Shop.CounterSerializer.ReadResult_Int64);
+        return InvokeAsync<long>("Increment", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadResult_Int64);
     }
 }
 
@@ -50,7 +50,7 @@ file sealed class CounterDispatcher : global::SourceGenDO.Dispatch.DurableObject
             case "Increment":
             {
                 __ReadArguments_Increment(arguments.Span, out var __arg1);
-                return Complete(__target.Increment(__arg1), global::Shop.CounterSerializer.EncodeResult_Int64);
+                return Complete(__target.Increment(__arg1), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_Int64);
             }
             default:
                 throw UnknownMethod(method);
@@ -83,35 +83,4 @@ file static class CounterRegistration
     [global::System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Register() =>
         global::SourceGenDO.Dispatch.DurableObjectRegistry.Register(new global::Shop.CounterDispatcher());
-}
-
-#nullable disable
-
-/// <summary>Encodes and decodes the arguments and results of <see cref="global::Shop.Counter"/>.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
-file static class CounterSerializer
-{
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_Int64(long value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        writer.WriteInt64(1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static long ReadResult_Int64(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        long value = default;
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = reader.ReadInt64();
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
 }

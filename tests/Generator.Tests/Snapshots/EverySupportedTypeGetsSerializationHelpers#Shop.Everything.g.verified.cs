@@ -35,7 +35,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
         __arguments.WriteSingle(11, single);
         __arguments.WriteDouble(12, real);
         __arguments.WriteDecimal(13, money);
-        return InvokeAsync<bool>("Scalars", __arguments, global::Shop.EverythingSerializer.ReadResult_Boolean);
+        return InvokeAsync<bool>("Scalars", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadResult_Boolean);
     }
 
     /// <inheritdoc cref="global::Shop.Everything.Text(string, byte[])"/>
@@ -44,7 +44,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteString(1, text);
         __arguments.WriteBytes(2, bytes);
-        return InvokeAsync<string?>("Text", __arguments, global::Shop.EverythingSerializer.ReadResult_String);
+        return InvokeAsync<string?>("Text", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadResult_String);
     }
 
     /// <inheritdoc cref="global::Shop.Everything.Times(global::System.Guid, global::System.DateTime, global::System.DateTimeOffset, global::System.TimeSpan)"/>
@@ -55,7 +55,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
         __arguments.WriteDateTime(2, at);
         __arguments.WriteDateTimeOffset(3, offset);
         __arguments.WriteTimeSpan(4, duration);
-        return InvokeAsync<global::System.DateTime>("Times", __arguments, global::Shop.EverythingSerializer.ReadResult_DateTime);
+        return InvokeAsync<global::System.DateTime>("Times", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadResult_DateTime);
     }
 
     /// <inheritdoc cref="global::Shop.Everything.Enums(global::Shop.Color, global::Shop.Bits, global::System.Nullable{global::Shop.Color})"/>
@@ -68,7 +68,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
         {
             __arguments.WriteInt64(3, unchecked((long)maybe.GetValueOrDefault()));
         }
-        return InvokeAsync<global::Shop.Color>("Enums", __arguments, global::Shop.EverythingSerializer.ReadResult_Color);
+        return InvokeAsync<global::Shop.Color>("Enums", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadResult_Color_317A562579B084F7);
     }
 
     /// <inheritdoc cref="global::Shop.Everything.Nullables(global::System.Nullable{int}, global::System.Nullable{global::System.Guid}, global::System.Nullable{global::Shop.Point})"/>
@@ -85,72 +85,72 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
         }
         if (point.HasValue)
         {
-            global::Shop.EverythingSerializer.Write_Point(__arguments, 3, point.GetValueOrDefault());
+            global::SourceGenDO.Generated.TestAssembly.Serializers.Write_Point_873D872562705BD6(__arguments, 3, point.GetValueOrDefault());
         }
-        return InvokeAsync<int?>("Nullables", __arguments, global::Shop.EverythingSerializer.ReadResult_Nullable_Int32);
+        return InvokeAsync<int?>("Nullables", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadResult_Nullable_Int32);
     }
 
     /// <inheritdoc cref="global::Shop.Everything.Place(global::Shop.Order)"/>
     public global::System.Threading.Tasks.Task<global::Shop.Order> Place(global::Shop.Order order)
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        global::Shop.EverythingSerializer.Write_Order(__arguments, 1, order);
-        return InvokeAsync<global::Shop.Order>("Place", __arguments, global::Shop.EverythingSerializer.ReadResult_Order);
+        global::SourceGenDO.Generated.TestAssembly.Serializers.Write_Order_8874D9DE1E2064F8(__arguments, 1, order);
+        return InvokeAsync<global::Shop.Order>("Place", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadResult_Order_8874D9DE1E2064F8);
     }
 
     /// <inheritdoc cref="global::Shop.Everything.Link(global::Shop.Node)"/>
     public global::System.Threading.Tasks.Task<global::Shop.Node?> Link(global::Shop.Node? head)
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        global::Shop.EverythingSerializer.Write_Node(__arguments, 1, head);
-        return InvokeAsync<global::Shop.Node?>("Link", __arguments, global::Shop.EverythingSerializer.ReadResult_Node);
+        global::SourceGenDO.Generated.TestAssembly.Serializers.Write_Node_B40F04A8F34FF48C(__arguments, 1, head);
+        return InvokeAsync<global::Shop.Node?>("Link", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadResult_Node_B40F04A8F34FF48C);
     }
 
     /// <inheritdoc cref="global::Shop.Everything.Lists(global::System.Collections.Generic.List{string}, global::System.Collections.Generic.List{int}, global::System.Collections.Generic.List{global::System.Nullable{global::Shop.Point}})"/>
     public global::System.Threading.Tasks.Task<global::System.Collections.Generic.List<string?>> Lists(global::System.Collections.Generic.List<string?> names, global::System.Collections.Generic.List<int> numbers, global::System.Collections.Generic.List<global::Shop.Point?>? points)
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        global::Shop.EverythingSerializer.Write_ListOfString(__arguments, 1, names);
-        global::Shop.EverythingSerializer.Write_ListOfInt32(__arguments, 2, numbers);
-        global::Shop.EverythingSerializer.Write_ListOfNullablePoint(__arguments, 3, points);
-        return InvokeAsync<global::System.Collections.Generic.List<string?>>("Lists", __arguments, global::Shop.EverythingSerializer.ReadNonNullResult_ListOfString);
+        global::SourceGenDO.Generated.TestAssembly.Serializers.Write_ListOfString_603ECE74BE422CF2(__arguments, 1, names);
+        global::SourceGenDO.Generated.TestAssembly.Serializers.Write_ListOfInt32_4DAE781DB38305A0(__arguments, 2, numbers);
+        global::SourceGenDO.Generated.TestAssembly.Serializers.Write_ListOfNullablePoint_3A8E9FD69E87630F(__arguments, 3, points);
+        return InvokeAsync<global::System.Collections.Generic.List<string?>>("Lists", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadNonNullResult_ListOfString_603ECE74BE422CF2);
     }
 
     /// <inheritdoc cref="global::Shop.Everything.Arrays(int[], string[], global::Shop.Line[][])"/>
     public global::System.Threading.Tasks.Task<int[]> Arrays(int[] numbers, string[]? names, global::Shop.Line[][] grid)
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        global::Shop.EverythingSerializer.Write_Int32Array(__arguments, 1, numbers);
-        global::Shop.EverythingSerializer.Write_StringArray(__arguments, 2, names);
-        global::Shop.EverythingSerializer.Write_LineArrayArray(__arguments, 3, grid);
-        return InvokeAsync<int[]>("Arrays", __arguments, global::Shop.EverythingSerializer.ReadNonNullResult_Int32Array);
+        global::SourceGenDO.Generated.TestAssembly.Serializers.Write_Int32Array_FB0CE58F438FE2A6(__arguments, 1, numbers);
+        global::SourceGenDO.Generated.TestAssembly.Serializers.Write_StringArray_18ABBB6A2AAC4E8C(__arguments, 2, names);
+        global::SourceGenDO.Generated.TestAssembly.Serializers.Write_LineArrayArray_F6D6D0F63C47A59A(__arguments, 3, grid);
+        return InvokeAsync<int[]>("Arrays", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadNonNullResult_Int32Array_FB0CE58F438FE2A6);
     }
 
     /// <inheritdoc cref="global::Shop.Everything.Maps(global::System.Collections.Generic.Dictionary{global::System.Guid, global::Shop.Line}, global::System.Collections.Generic.Dictionary{global::Shop.Color, int})"/>
     public global::System.Threading.Tasks.Task<global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>>> Maps(global::System.Collections.Generic.Dictionary<global::System.Guid, global::Shop.Line?> byId, global::System.Collections.Generic.Dictionary<global::Shop.Color, int> counts)
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        global::Shop.EverythingSerializer.Write_DictionaryOfGuidAndLine(__arguments, 1, byId);
-        global::Shop.EverythingSerializer.Write_DictionaryOfColorAndInt32(__arguments, 2, counts);
-        return InvokeAsync<global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>>>("Maps", __arguments, global::Shop.EverythingSerializer.ReadNonNullResult_DictionaryOfStringAndListOfInt32);
+        global::SourceGenDO.Generated.TestAssembly.Serializers.Write_DictionaryOfGuidAndLine_27D9E5F167CDB707(__arguments, 1, byId);
+        global::SourceGenDO.Generated.TestAssembly.Serializers.Write_DictionaryOfColorAndInt32_78D0BC66E6A07C66(__arguments, 2, counts);
+        return InvokeAsync<global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>>>("Maps", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadNonNullResult_DictionaryOfStringAndListOfInt32_8C1FF1FD76640DD9);
     }
 
     /// <inheritdoc cref="global::Shop.Everything.Configure(global::Shop.Settings, global::Shop.Derived, global::Shop.Snapshot)"/>
     public global::System.Threading.Tasks.Task<global::Shop.Settings> Configure(global::Shop.Settings settings, global::Shop.Derived derived, global::Shop.Snapshot snapshot)
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        global::Shop.EverythingSerializer.Write_Settings(__arguments, 1, settings);
-        global::Shop.EverythingSerializer.Write_Derived(__arguments, 2, derived);
-        global::Shop.EverythingSerializer.Write_Snapshot(__arguments, 3, snapshot);
-        return InvokeAsync<global::Shop.Settings>("Configure", __arguments, global::Shop.EverythingSerializer.ReadResult_Settings);
+        global::SourceGenDO.Generated.TestAssembly.Serializers.Write_Settings_5F4C4E21D1AEAAED(__arguments, 1, settings);
+        global::SourceGenDO.Generated.TestAssembly.Serializers.Write_Derived_28FA61883618B2C1(__arguments, 2, derived);
+        global::SourceGenDO.Generated.TestAssembly.Serializers.Write_Snapshot_5F12534101A030D4(__arguments, 3, snapshot);
+        return InvokeAsync<global::Shop.Settings>("Configure", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadResult_Settings_5F4C4E21D1AEAAED);
     }
 
     /// <inheritdoc cref="global::Shop.Everything.Paged(global::Shop.Page{int})"/>
     public global::System.Threading.Tasks.Task<global::Shop.Page<global::Shop.Line>> Paged(global::Shop.Page<int> numbers)
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        global::Shop.EverythingSerializer.Write_PageOfInt32(__arguments, 1, numbers);
-        return InvokeAsync<global::Shop.Page<global::Shop.Line>>("Paged", __arguments, global::Shop.EverythingSerializer.ReadResult_PageOfLine);
+        global::SourceGenDO.Generated.TestAssembly.Serializers.Write_PageOfInt32_662E0287DC0E0350(__arguments, 1, numbers);
+        return InvokeAsync<global::Shop.Page<global::Shop.Line>>("Paged", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadResult_PageOfLine_95FBD99C4DED8F7C);
     }
 
     /// <inheritdoc cref="global::Shop.Everything.Stamp(global::Google.Protobuf.WellKnownTypes.Timestamp)"/>
@@ -158,7 +158,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteProtobuf(1, at);
-        return InvokeAsync<global::Google.Protobuf.WellKnownTypes.Timestamp>("Stamp", __arguments, global::Shop.EverythingSerializer.ReadResult_Timestamp);
+        return InvokeAsync<global::Google.Protobuf.WellKnownTypes.Timestamp>("Stamp", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadResult_Timestamp_0C056E363C3630F6);
     }
 
     /// <inheritdoc cref="global::Shop.Everything.Defaults(int, long, uint, ulong, float, double, decimal, string, char, bool, global::Shop.Color, global::System.Nullable{global::Shop.Color}, string, global::System.Guid, global::System.Nullable{int}, double, float, short, int[])"/>
@@ -189,7 +189,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
         __arguments.WriteDouble(16, p);
         __arguments.WriteSingle(17, q);
         __arguments.WriteInt32(18, r);
-        global::Shop.EverythingSerializer.Write_Int32Array(__arguments, 19, rest);
+        global::SourceGenDO.Generated.TestAssembly.Serializers.Write_Int32Array_FB0CE58F438FE2A6(__arguments, 19, rest);
         return InvokeAsync("Defaults", __arguments);
     }
 }
@@ -217,67 +217,67 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
             case "Scalars":
             {
                 __ReadArguments_Scalars(arguments.Span, out var __arg1, out var __arg2, out var __arg3, out var __arg4, out var __arg5, out var __arg6, out var __arg7, out var __arg8, out var __arg9, out var __arg10, out var __arg11, out var __arg12, out var __arg13);
-                return Complete(__target.Scalars(__arg1, __arg2, __arg3, __arg4, __arg5, __arg6, __arg7, __arg8, __arg9, __arg10, __arg11, __arg12, __arg13), global::Shop.EverythingSerializer.EncodeResult_Boolean);
+                return Complete(__target.Scalars(__arg1, __arg2, __arg3, __arg4, __arg5, __arg6, __arg7, __arg8, __arg9, __arg10, __arg11, __arg12, __arg13), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_Boolean);
             }
             case "Text":
             {
                 __ReadArguments_Text(arguments.Span, out var __arg1, out var __arg2);
-                return Complete(__target.Text(__arg1, __arg2), global::Shop.EverythingSerializer.EncodeResult_String);
+                return Complete(__target.Text(__arg1, __arg2), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_String);
             }
             case "Times":
             {
                 __ReadArguments_Times(arguments.Span, out var __arg1, out var __arg2, out var __arg3, out var __arg4);
-                return Complete(__target.Times(__arg1, __arg2, __arg3, __arg4), global::Shop.EverythingSerializer.EncodeResult_DateTime);
+                return Complete(__target.Times(__arg1, __arg2, __arg3, __arg4), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_DateTime);
             }
             case "Enums":
             {
                 __ReadArguments_Enums(arguments.Span, out var __arg1, out var __arg2, out var __arg3);
-                return Complete(__target.Enums(__arg1, __arg2, __arg3), global::Shop.EverythingSerializer.EncodeResult_Color);
+                return Complete(__target.Enums(__arg1, __arg2, __arg3), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_Color_317A562579B084F7);
             }
             case "Nullables":
             {
                 __ReadArguments_Nullables(arguments.Span, out var __arg1, out var __arg2, out var __arg3);
-                return Complete(__target.Nullables(__arg1, __arg2, __arg3), global::Shop.EverythingSerializer.EncodeResult_Nullable_Int32);
+                return Complete(__target.Nullables(__arg1, __arg2, __arg3), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_Nullable_Int32);
             }
             case "Place":
             {
                 __ReadArguments_Place(arguments.Span, out var __arg1);
-                return Complete(__target.Place(__arg1), global::Shop.EverythingSerializer.EncodeResult_Order);
+                return Complete(__target.Place(__arg1), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_Order_8874D9DE1E2064F8);
             }
             case "Link":
             {
                 __ReadArguments_Link(arguments.Span, out var __arg1);
-                return Complete(__target.Link(__arg1), global::Shop.EverythingSerializer.EncodeResult_Node);
+                return Complete(__target.Link(__arg1), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_Node_B40F04A8F34FF48C);
             }
             case "Lists":
             {
                 __ReadArguments_Lists(arguments.Span, out var __arg1, out var __arg2, out var __arg3);
-                return Complete(__target.Lists(__arg1, __arg2, __arg3), global::Shop.EverythingSerializer.EncodeResult_ListOfString);
+                return Complete(__target.Lists(__arg1, __arg2, __arg3), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_ListOfString_603ECE74BE422CF2);
             }
             case "Arrays":
             {
                 __ReadArguments_Arrays(arguments.Span, out var __arg1, out var __arg2, out var __arg3);
-                return Complete(__target.Arrays(__arg1, __arg2, __arg3), global::Shop.EverythingSerializer.EncodeResult_Int32Array);
+                return Complete(__target.Arrays(__arg1, __arg2, __arg3), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_Int32Array_FB0CE58F438FE2A6);
             }
             case "Maps":
             {
                 __ReadArguments_Maps(arguments.Span, out var __arg1, out var __arg2);
-                return Complete(__target.Maps(__arg1, __arg2), global::Shop.EverythingSerializer.EncodeResult_DictionaryOfStringAndListOfInt32);
+                return Complete(__target.Maps(__arg1, __arg2), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_DictionaryOfStringAndListOfInt32_8C1FF1FD76640DD9);
             }
             case "Configure":
             {
                 __ReadArguments_Configure(arguments.Span, out var __arg1, out var __arg2, out var __arg3);
-                return Complete(__target.Configure(__arg1, __arg2, __arg3), global::Shop.EverythingSerializer.EncodeResult_Settings);
+                return Complete(__target.Configure(__arg1, __arg2, __arg3), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_Settings_5F4C4E21D1AEAAED);
             }
             case "Paged":
             {
                 __ReadArguments_Paged(arguments.Span, out var __arg1);
-                return Complete(__target.Paged(__arg1), global::Shop.EverythingSerializer.EncodeResult_PageOfLine);
+                return Complete(__target.Paged(__arg1), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_PageOfLine_95FBD99C4DED8F7C);
             }
             case "Stamp":
             {
                 __ReadArguments_Stamp(arguments.Span, out var __arg1);
-                return Complete(__target.Stamp(__arg1), global::Shop.EverythingSerializer.EncodeResult_Timestamp);
+                return Complete(__target.Stamp(__arg1), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_Timestamp_0C056E363C3630F6);
             }
             case "Defaults":
             {
@@ -450,7 +450,7 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
                     id = __reader.ReadGuid();
                     break;
                 case 3:
-                    point = global::Shop.EverythingSerializer.Read_Point(ref __reader);
+                    point = global::SourceGenDO.Generated.TestAssembly.Serializers.Read_Point_873D872562705BD6(ref __reader);
                     break;
                 default:
                     __reader.Skip();
@@ -468,7 +468,7 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
             switch (__field)
             {
                 case 1:
-                    order = global::Shop.EverythingSerializer.Read_Order(ref __reader);
+                    order = global::SourceGenDO.Generated.TestAssembly.Serializers.Read_Order_8874D9DE1E2064F8(ref __reader);
                     break;
                 default:
                     __reader.Skip();
@@ -490,7 +490,7 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
             switch (__field)
             {
                 case 1:
-                    head = global::Shop.EverythingSerializer.Read_Node(ref __reader);
+                    head = global::SourceGenDO.Generated.TestAssembly.Serializers.Read_Node_B40F04A8F34FF48C(ref __reader);
                     break;
                 default:
                     __reader.Skip();
@@ -510,13 +510,13 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
             switch (__field)
             {
                 case 1:
-                    names = global::Shop.EverythingSerializer.Read_ListOfString(ref __reader);
+                    names = global::SourceGenDO.Generated.TestAssembly.Serializers.Read_ListOfString_603ECE74BE422CF2(ref __reader);
                     break;
                 case 2:
-                    numbers = global::Shop.EverythingSerializer.Read_ListOfInt32(ref __reader);
+                    numbers = global::SourceGenDO.Generated.TestAssembly.Serializers.Read_ListOfInt32_4DAE781DB38305A0(ref __reader);
                     break;
                 case 3:
-                    points = global::Shop.EverythingSerializer.Read_ListOfNullablePoint(ref __reader);
+                    points = global::SourceGenDO.Generated.TestAssembly.Serializers.Read_ListOfNullablePoint_3A8E9FD69E87630F(ref __reader);
                     break;
                 default:
                     __reader.Skip();
@@ -538,13 +538,13 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
             switch (__field)
             {
                 case 1:
-                    numbers = global::Shop.EverythingSerializer.Read_Int32Array(ref __reader);
+                    numbers = global::SourceGenDO.Generated.TestAssembly.Serializers.Read_Int32Array_FB0CE58F438FE2A6(ref __reader);
                     break;
                 case 2:
-                    names = global::Shop.EverythingSerializer.Read_StringArray(ref __reader);
+                    names = global::SourceGenDO.Generated.TestAssembly.Serializers.Read_StringArray_18ABBB6A2AAC4E8C(ref __reader);
                     break;
                 case 3:
-                    grid = global::Shop.EverythingSerializer.Read_LineArrayArray(ref __reader);
+                    grid = global::SourceGenDO.Generated.TestAssembly.Serializers.Read_LineArrayArray_F6D6D0F63C47A59A(ref __reader);
                     break;
                 default:
                     __reader.Skip();
@@ -563,10 +563,10 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
             switch (__field)
             {
                 case 1:
-                    byId = global::Shop.EverythingSerializer.Read_DictionaryOfGuidAndLine(ref __reader);
+                    byId = global::SourceGenDO.Generated.TestAssembly.Serializers.Read_DictionaryOfGuidAndLine_27D9E5F167CDB707(ref __reader);
                     break;
                 case 2:
-                    counts = global::Shop.EverythingSerializer.Read_DictionaryOfColorAndInt32(ref __reader);
+                    counts = global::SourceGenDO.Generated.TestAssembly.Serializers.Read_DictionaryOfColorAndInt32_78D0BC66E6A07C66(ref __reader);
                     break;
                 default:
                     __reader.Skip();
@@ -588,13 +588,13 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
             switch (__field)
             {
                 case 1:
-                    settings = global::Shop.EverythingSerializer.Read_Settings(ref __reader);
+                    settings = global::SourceGenDO.Generated.TestAssembly.Serializers.Read_Settings_5F4C4E21D1AEAAED(ref __reader);
                     break;
                 case 2:
-                    derived = global::Shop.EverythingSerializer.Read_Derived(ref __reader);
+                    derived = global::SourceGenDO.Generated.TestAssembly.Serializers.Read_Derived_28FA61883618B2C1(ref __reader);
                     break;
                 case 3:
-                    snapshot = global::Shop.EverythingSerializer.Read_Snapshot(ref __reader);
+                    snapshot = global::SourceGenDO.Generated.TestAssembly.Serializers.Read_Snapshot_5F12534101A030D4(ref __reader);
                     break;
                 default:
                     __reader.Skip();
@@ -624,7 +624,7 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
             switch (__field)
             {
                 case 1:
-                    numbers = global::Shop.EverythingSerializer.Read_PageOfInt32(ref __reader);
+                    numbers = global::SourceGenDO.Generated.TestAssembly.Serializers.Read_PageOfInt32_662E0287DC0E0350(ref __reader);
                     break;
                 default:
                     __reader.Skip();
@@ -740,7 +740,7 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
                     r = __reader.ReadInt16();
                     break;
                 case 19:
-                    rest = global::Shop.EverythingSerializer.Read_Int32Array(ref __reader);
+                    rest = global::SourceGenDO.Generated.TestAssembly.Serializers.Read_Int32Array_FB0CE58F438FE2A6(ref __reader);
                     break;
                 default:
                     __reader.Skip();
@@ -757,1289 +757,4 @@ file static class EverythingRegistration
     [global::System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Register() =>
         global::SourceGenDO.Dispatch.DurableObjectRegistry.Register(new global::Shop.EverythingDispatcher());
-}
-
-#nullable disable
-
-/// <summary>Encodes and decodes the arguments and results of <see cref="global::Shop.Everything"/>.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
-file static class EverythingSerializer
-{
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_Boolean(bool value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        writer.WriteBool(1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static bool ReadResult_Boolean(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        bool value = default;
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = reader.ReadBool();
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
-
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_String(string value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        writer.WriteString(1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static string ReadResult_String(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        string value = default;
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = reader.ReadString();
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
-
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_DateTime(global::System.DateTime value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        writer.WriteDateTime(1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static global::System.DateTime ReadResult_DateTime(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        global::System.DateTime value = default;
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = reader.ReadDateTime();
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
-
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_Color(global::Shop.Color value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        writer.WriteInt64(1, unchecked((long)value));
-        return writer.TakeBytes();
-    }
-
-    internal static global::Shop.Color ReadResult_Color(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        global::Shop.Color value = default;
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = unchecked((global::Shop.Color)reader.ReadInt64());
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
-
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_Nullable_Int32(int? value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        if (value.HasValue)
-        {
-            writer.WriteInt32(1, value.GetValueOrDefault());
-        }
-        return writer.TakeBytes();
-    }
-
-    internal static int? ReadResult_Nullable_Int32(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        int? value = default;
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = reader.ReadInt32();
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
-
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_Order(global::Shop.Order value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        Write_Order(writer, 1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static global::Shop.Order ReadResult_Order(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        global::Shop.Order value = default;
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = Read_Order(ref reader);
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
-
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_Node(global::Shop.Node value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        Write_Node(writer, 1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static global::Shop.Node ReadResult_Node(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        global::Shop.Node value = default;
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = Read_Node(ref reader);
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
-
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_ListOfString(global::System.Collections.Generic.List<string> value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        Write_ListOfString(writer, 1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static global::System.Collections.Generic.List<string> ReadNonNullResult_ListOfString(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        global::System.Collections.Generic.List<string> value = default;
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = Read_ListOfString(ref reader);
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value ?? new();
-    }
-
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_Int32Array(int[] value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        Write_Int32Array(writer, 1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static int[] ReadNonNullResult_Int32Array(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        int[] value = global::System.Array.Empty<int>();
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = Read_Int32Array(ref reader);
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
-
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_DictionaryOfStringAndListOfInt32(global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>> value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        Write_DictionaryOfStringAndListOfInt32(writer, 1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>> ReadNonNullResult_DictionaryOfStringAndListOfInt32(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>> value = default;
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = Read_DictionaryOfStringAndListOfInt32(ref reader);
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value ?? new();
-    }
-
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_Settings(global::Shop.Settings value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        Write_Settings(writer, 1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static global::Shop.Settings ReadResult_Settings(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        global::Shop.Settings value = default;
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = Read_Settings(ref reader);
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
-
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_PageOfLine(global::Shop.Page<global::Shop.Line> value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        Write_PageOfLine(writer, 1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static global::Shop.Page<global::Shop.Line> ReadResult_PageOfLine(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        global::Shop.Page<global::Shop.Line> value = default;
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = Read_PageOfLine(ref reader);
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
-
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_Timestamp(global::Google.Protobuf.WellKnownTypes.Timestamp value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        writer.WriteProtobuf(1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static global::Google.Protobuf.WellKnownTypes.Timestamp ReadResult_Timestamp(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        global::Google.Protobuf.WellKnownTypes.Timestamp value = default;
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = reader.ReadProtobuf<global::Google.Protobuf.WellKnownTypes.Timestamp>();
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
-
-    internal static void Write_Point(global::SourceGenDO.Serialization.WireWriter writer, int field, global::Shop.Point value)
-    {
-        var start = writer.BeginMessage(field);
-        writer.WriteDouble(1, value.X);
-        writer.WriteDouble(2, value.Y);
-        writer.EndMessage(start);
-    }
-
-    internal static global::Shop.Point Read_Point(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        double property1 = default;
-        double property2 = default;
-        while (message.ReadTag(out var field))
-        {
-            switch (field)
-            {
-                case 1:
-                    property1 = message.ReadDouble();
-                    break;
-                case 2:
-                    property2 = message.ReadDouble();
-                    break;
-                default:
-                    message.Skip();
-                    break;
-            }
-        }
-        return new global::Shop.Point(property1, property2);
-    }
-
-    internal static void Write_Order(global::SourceGenDO.Serialization.WireWriter writer, int field, global::Shop.Order value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        writer.WriteGuid(1, value.Id);
-        Write_ListOfLine(writer, 2, value.Lines);
-        Write_DictionaryOfStringAndString(writer, 3, value.Tags);
-        writer.WriteDateTimeOffset(4, value.PlacedAt);
-        writer.WriteString(5, value.Note);
-        writer.EndMessage(start);
-    }
-
-    internal static global::Shop.Order Read_Order(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        global::System.Guid property1 = default;
-        global::System.Collections.Generic.List<global::Shop.Line> property2 = default;
-        global::System.Collections.Generic.Dictionary<string, string> property3 = default;
-        global::System.DateTimeOffset property4 = default;
-        string property5 = default;
-        while (message.ReadTag(out var field))
-        {
-            switch (field)
-            {
-                case 1:
-                    property1 = message.ReadGuid();
-                    break;
-                case 2:
-                    property2 = Read_ListOfLine(ref message);
-                    break;
-                case 3:
-                    property3 = Read_DictionaryOfStringAndString(ref message);
-                    break;
-                case 4:
-                    property4 = message.ReadDateTimeOffset();
-                    break;
-                case 5:
-                    property5 = message.ReadString();
-                    break;
-                default:
-                    message.Skip();
-                    break;
-            }
-        }
-        property2 ??= new();
-        return new global::Shop.Order(property1, property2, property3, property4)
-        {
-            Note = property5,
-        };
-    }
-
-    internal static void Write_ListOfLine(global::SourceGenDO.Serialization.WireWriter writer, int field, global::System.Collections.Generic.List<global::Shop.Line> value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        foreach (var item in value)
-        {
-            WriteBoxed_Line(writer, 1, item);
-        }
-        writer.EndMessage(start);
-    }
-
-    internal static global::System.Collections.Generic.List<global::Shop.Line> Read_ListOfLine(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        var result = new global::System.Collections.Generic.List<global::Shop.Line>();
-        while (message.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                result.Add(ReadBoxed_Line(ref message));
-            }
-            else
-            {
-                message.Skip();
-            }
-        }
-        return result;
-    }
-
-    internal static void Write_Line(global::SourceGenDO.Serialization.WireWriter writer, int field, global::Shop.Line value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        writer.WriteString(1, value.Sku);
-        writer.WriteInt32(2, value.Quantity);
-        writer.WriteDecimal(3, value.Price);
-        writer.EndMessage(start);
-    }
-
-    internal static global::Shop.Line Read_Line(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        string property1 = "";
-        int property2 = default;
-        decimal property3 = default;
-        while (message.ReadTag(out var field))
-        {
-            switch (field)
-            {
-                case 1:
-                    property1 = message.ReadString();
-                    break;
-                case 2:
-                    property2 = message.ReadInt32();
-                    break;
-                case 3:
-                    property3 = message.ReadDecimal();
-                    break;
-                default:
-                    message.Skip();
-                    break;
-            }
-        }
-        return new global::Shop.Line(property1, property2, property3);
-    }
-
-    internal static void Write_DictionaryOfStringAndString(global::SourceGenDO.Serialization.WireWriter writer, int field, global::System.Collections.Generic.Dictionary<string, string> value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        foreach (var entry in value)
-        {
-            var entryStart = writer.BeginMessage(1);
-            writer.WriteString(1, entry.Key);
-            writer.WriteString(2, entry.Value);
-            writer.EndMessage(entryStart);
-        }
-        writer.EndMessage(start);
-    }
-
-    internal static global::System.Collections.Generic.Dictionary<string, string> Read_DictionaryOfStringAndString(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        var result = new global::System.Collections.Generic.Dictionary<string, string>();
-        while (message.ReadTag(out var field))
-        {
-            if (field != 1)
-            {
-                message.Skip();
-                continue;
-            }
-            var entry = message.ReadMessage();
-            var hasKey = false;
-            string key = default;
-            string entryValue = default;
-            while (entry.ReadTag(out var entryField))
-            {
-                switch (entryField)
-                {
-                    case 1:
-                        key = entry.ReadString();
-                        hasKey = true;
-                        break;
-                    case 2:
-                        entryValue = entry.ReadString();
-                        break;
-                    default:
-                        entry.Skip();
-                        break;
-                }
-            }
-            if (!hasKey)
-            {
-                throw new global::SourceGenDO.Serialization.WireFormatException("Malformed payload: a dictionary entry has no key.");
-            }
-            result[key] = entryValue;
-        }
-        return result;
-    }
-
-    internal static void Write_Node(global::SourceGenDO.Serialization.WireWriter writer, int field, global::Shop.Node value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        writer.WriteInt32(1, value.Value);
-        Write_Node(writer, 2, value.Next);
-        writer.EndMessage(start);
-    }
-
-    internal static global::Shop.Node Read_Node(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        int property1 = default;
-        global::Shop.Node property2 = default;
-        while (message.ReadTag(out var field))
-        {
-            switch (field)
-            {
-                case 1:
-                    property1 = message.ReadInt32();
-                    break;
-                case 2:
-                    property2 = Read_Node(ref message);
-                    break;
-                default:
-                    message.Skip();
-                    break;
-            }
-        }
-        return new global::Shop.Node(property1, property2);
-    }
-
-    internal static void Write_ListOfString(global::SourceGenDO.Serialization.WireWriter writer, int field, global::System.Collections.Generic.List<string> value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        foreach (var item in value)
-        {
-            WriteBoxed_String(writer, 1, item);
-        }
-        writer.EndMessage(start);
-    }
-
-    internal static global::System.Collections.Generic.List<string> Read_ListOfString(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        var result = new global::System.Collections.Generic.List<string>();
-        while (message.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                result.Add(ReadBoxed_String(ref message));
-            }
-            else
-            {
-                message.Skip();
-            }
-        }
-        return result;
-    }
-
-    internal static void Write_ListOfInt32(global::SourceGenDO.Serialization.WireWriter writer, int field, global::System.Collections.Generic.List<int> value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        foreach (var item in value)
-        {
-            writer.WriteInt32(1, item);
-        }
-        writer.EndMessage(start);
-    }
-
-    internal static global::System.Collections.Generic.List<int> Read_ListOfInt32(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        var result = new global::System.Collections.Generic.List<int>();
-        while (message.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                if (message.WireType == global::SourceGenDO.Serialization.WireType.LengthDelimited)
-                {
-                    var packed = message.ReadPacked(global::SourceGenDO.Serialization.WireType.Varint);
-                    while (!packed.IsAtEnd)
-                    {
-                        result.Add(packed.ReadInt32());
-                    }
-                }
-                else
-                {
-                    result.Add(message.ReadInt32());
-                }
-            }
-            else
-            {
-                message.Skip();
-            }
-        }
-        return result;
-    }
-
-    internal static void Write_ListOfNullablePoint(global::SourceGenDO.Serialization.WireWriter writer, int field, global::System.Collections.Generic.List<global::Shop.Point?> value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        foreach (var item in value)
-        {
-            WriteBoxed_Nullable_Point(writer, 1, item);
-        }
-        writer.EndMessage(start);
-    }
-
-    internal static global::System.Collections.Generic.List<global::Shop.Point?> Read_ListOfNullablePoint(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        var result = new global::System.Collections.Generic.List<global::Shop.Point?>();
-        while (message.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                result.Add(ReadBoxed_Nullable_Point(ref message));
-            }
-            else
-            {
-                message.Skip();
-            }
-        }
-        return result;
-    }
-
-    internal static void Write_Int32Array(global::SourceGenDO.Serialization.WireWriter writer, int field, int[] value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        foreach (var item in value)
-        {
-            writer.WriteInt32(1, item);
-        }
-        writer.EndMessage(start);
-    }
-
-    internal static int[] Read_Int32Array(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        var result = new global::System.Collections.Generic.List<int>();
-        while (message.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                if (message.WireType == global::SourceGenDO.Serialization.WireType.LengthDelimited)
-                {
-                    var packed = message.ReadPacked(global::SourceGenDO.Serialization.WireType.Varint);
-                    while (!packed.IsAtEnd)
-                    {
-                        result.Add(packed.ReadInt32());
-                    }
-                }
-                else
-                {
-                    result.Add(message.ReadInt32());
-                }
-            }
-            else
-            {
-                message.Skip();
-            }
-        }
-        return result.ToArray();
-    }
-
-    internal static void Write_StringArray(global::SourceGenDO.Serialization.WireWriter writer, int field, string[] value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        foreach (var item in value)
-        {
-            WriteBoxed_String(writer, 1, item);
-        }
-        writer.EndMessage(start);
-    }
-
-    internal static string[] Read_StringArray(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        var result = new global::System.Collections.Generic.List<string>();
-        while (message.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                result.Add(ReadBoxed_String(ref message));
-            }
-            else
-            {
-                message.Skip();
-            }
-        }
-        return result.ToArray();
-    }
-
-    internal static void Write_LineArrayArray(global::SourceGenDO.Serialization.WireWriter writer, int field, global::Shop.Line[][] value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        foreach (var item in value)
-        {
-            WriteBoxed_LineArray(writer, 1, item);
-        }
-        writer.EndMessage(start);
-    }
-
-    internal static global::Shop.Line[][] Read_LineArrayArray(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        var result = new global::System.Collections.Generic.List<global::Shop.Line[]>();
-        while (message.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                result.Add(ReadBoxed_LineArray(ref message));
-            }
-            else
-            {
-                message.Skip();
-            }
-        }
-        return result.ToArray();
-    }
-
-    internal static void Write_LineArray(global::SourceGenDO.Serialization.WireWriter writer, int field, global::Shop.Line[] value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        foreach (var item in value)
-        {
-            WriteBoxed_Line(writer, 1, item);
-        }
-        writer.EndMessage(start);
-    }
-
-    internal static global::Shop.Line[] Read_LineArray(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        var result = new global::System.Collections.Generic.List<global::Shop.Line>();
-        while (message.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                result.Add(ReadBoxed_Line(ref message));
-            }
-            else
-            {
-                message.Skip();
-            }
-        }
-        return result.ToArray();
-    }
-
-    internal static void Write_DictionaryOfGuidAndLine(global::SourceGenDO.Serialization.WireWriter writer, int field, global::System.Collections.Generic.Dictionary<global::System.Guid, global::Shop.Line> value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        foreach (var entry in value)
-        {
-            var entryStart = writer.BeginMessage(1);
-            writer.WriteGuid(1, entry.Key);
-            Write_Line(writer, 2, entry.Value);
-            writer.EndMessage(entryStart);
-        }
-        writer.EndMessage(start);
-    }
-
-    internal static global::System.Collections.Generic.Dictionary<global::System.Guid, global::Shop.Line> Read_DictionaryOfGuidAndLine(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        var result = new global::System.Collections.Generic.Dictionary<global::System.Guid, global::Shop.Line>();
-        while (message.ReadTag(out var field))
-        {
-            if (field != 1)
-            {
-                message.Skip();
-                continue;
-            }
-            var entry = message.ReadMessage();
-            var hasKey = false;
-            global::System.Guid key = default;
-            global::Shop.Line entryValue = default;
-            while (entry.ReadTag(out var entryField))
-            {
-                switch (entryField)
-                {
-                    case 1:
-                        key = entry.ReadGuid();
-                        hasKey = true;
-                        break;
-                    case 2:
-                        entryValue = Read_Line(ref entry);
-                        break;
-                    default:
-                        entry.Skip();
-                        break;
-                }
-            }
-            if (!hasKey)
-            {
-                throw new global::SourceGenDO.Serialization.WireFormatException("Malformed payload: a dictionary entry has no key.");
-            }
-            result[key] = entryValue;
-        }
-        return result;
-    }
-
-    internal static void Write_DictionaryOfColorAndInt32(global::SourceGenDO.Serialization.WireWriter writer, int field, global::System.Collections.Generic.Dictionary<global::Shop.Color, int> value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        foreach (var entry in value)
-        {
-            var entryStart = writer.BeginMessage(1);
-            writer.WriteInt64(1, unchecked((long)entry.Key));
-            writer.WriteInt32(2, entry.Value);
-            writer.EndMessage(entryStart);
-        }
-        writer.EndMessage(start);
-    }
-
-    internal static global::System.Collections.Generic.Dictionary<global::Shop.Color, int> Read_DictionaryOfColorAndInt32(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        var result = new global::System.Collections.Generic.Dictionary<global::Shop.Color, int>();
-        while (message.ReadTag(out var field))
-        {
-            if (field != 1)
-            {
-                message.Skip();
-                continue;
-            }
-            var entry = message.ReadMessage();
-            var hasKey = false;
-            global::Shop.Color key = default;
-            int entryValue = default;
-            while (entry.ReadTag(out var entryField))
-            {
-                switch (entryField)
-                {
-                    case 1:
-                        key = unchecked((global::Shop.Color)entry.ReadInt64());
-                        hasKey = true;
-                        break;
-                    case 2:
-                        entryValue = entry.ReadInt32();
-                        break;
-                    default:
-                        entry.Skip();
-                        break;
-                }
-            }
-            if (!hasKey)
-            {
-                throw new global::SourceGenDO.Serialization.WireFormatException("Malformed payload: a dictionary entry has no key.");
-            }
-            result[key] = entryValue;
-        }
-        return result;
-    }
-
-    internal static void Write_DictionaryOfStringAndListOfInt32(global::SourceGenDO.Serialization.WireWriter writer, int field, global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>> value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        foreach (var entry in value)
-        {
-            var entryStart = writer.BeginMessage(1);
-            writer.WriteString(1, entry.Key);
-            Write_ListOfInt32(writer, 2, entry.Value);
-            writer.EndMessage(entryStart);
-        }
-        writer.EndMessage(start);
-    }
-
-    internal static global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>> Read_DictionaryOfStringAndListOfInt32(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        var result = new global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>>();
-        while (message.ReadTag(out var field))
-        {
-            if (field != 1)
-            {
-                message.Skip();
-                continue;
-            }
-            var entry = message.ReadMessage();
-            var hasKey = false;
-            string key = default;
-            global::System.Collections.Generic.List<int> entryValue = default;
-            while (entry.ReadTag(out var entryField))
-            {
-                switch (entryField)
-                {
-                    case 1:
-                        key = entry.ReadString();
-                        hasKey = true;
-                        break;
-                    case 2:
-                        entryValue = Read_ListOfInt32(ref entry);
-                        break;
-                    default:
-                        entry.Skip();
-                        break;
-                }
-            }
-            if (!hasKey)
-            {
-                throw new global::SourceGenDO.Serialization.WireFormatException("Malformed payload: a dictionary entry has no key.");
-            }
-            result[key] = entryValue;
-        }
-        return result;
-    }
-
-    internal static void Write_Settings(global::SourceGenDO.Serialization.WireWriter writer, int field, global::Shop.Settings value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        writer.WriteString(1, value.Title);
-        writer.WriteInt32(2, value.Version);
-        if (value.Origin.HasValue)
-        {
-            Write_Point(writer, 3, value.Origin.GetValueOrDefault());
-        }
-        writer.EndMessage(start);
-    }
-
-    internal static global::Shop.Settings Read_Settings(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        string property1 = "";
-        int property2 = default;
-        global::Shop.Point? property3 = default;
-        while (message.ReadTag(out var field))
-        {
-            switch (field)
-            {
-                case 1:
-                    property1 = message.ReadString();
-                    break;
-                case 2:
-                    property2 = message.ReadInt32();
-                    break;
-                case 3:
-                    property3 = Read_Point(ref message);
-                    break;
-                default:
-                    message.Skip();
-                    break;
-            }
-        }
-        return new global::Shop.Settings
-        {
-            Title = property1,
-            Version = property2,
-            Origin = property3,
-        };
-    }
-
-    internal static void Write_Derived(global::SourceGenDO.Serialization.WireWriter writer, int field, global::Shop.Derived value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        writer.WriteInt32(1, value.BaseValue);
-        writer.WriteString(2, value.Extra);
-        writer.EndMessage(start);
-    }
-
-    internal static global::Shop.Derived Read_Derived(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        int property1 = default;
-        string property2 = default;
-        while (message.ReadTag(out var field))
-        {
-            switch (field)
-            {
-                case 1:
-                    property1 = message.ReadInt32();
-                    break;
-                case 2:
-                    property2 = message.ReadString();
-                    break;
-                default:
-                    message.Skip();
-                    break;
-            }
-        }
-        return new global::Shop.Derived
-        {
-            BaseValue = property1,
-            Extra = property2,
-        };
-    }
-
-    internal static void Write_Snapshot(global::SourceGenDO.Serialization.WireWriter writer, int field, global::Shop.Snapshot value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        writer.WriteString(1, value.Name);
-        writer.WriteInt64(2, value.Count);
-        writer.EndMessage(start);
-    }
-
-    internal static global::Shop.Snapshot Read_Snapshot(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        string property1 = "";
-        long property2 = default;
-        while (message.ReadTag(out var field))
-        {
-            switch (field)
-            {
-                case 1:
-                    property1 = message.ReadString();
-                    break;
-                case 2:
-                    property2 = message.ReadInt64();
-                    break;
-                default:
-                    message.Skip();
-                    break;
-            }
-        }
-        return new global::Shop.Snapshot(property1, property2);
-    }
-
-    internal static void Write_PageOfInt32(global::SourceGenDO.Serialization.WireWriter writer, int field, global::Shop.Page<int> value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        Write_ListOfInt32(writer, 1, value.Items);
-        writer.WriteInt32(2, value.Total);
-        writer.EndMessage(start);
-    }
-
-    internal static global::Shop.Page<int> Read_PageOfInt32(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        global::System.Collections.Generic.List<int> property1 = default;
-        int property2 = default;
-        while (message.ReadTag(out var field))
-        {
-            switch (field)
-            {
-                case 1:
-                    property1 = Read_ListOfInt32(ref message);
-                    break;
-                case 2:
-                    property2 = message.ReadInt32();
-                    break;
-                default:
-                    message.Skip();
-                    break;
-            }
-        }
-        property1 ??= new();
-        return new global::Shop.Page<int>(property1, property2);
-    }
-
-    internal static void Write_PageOfLine(global::SourceGenDO.Serialization.WireWriter writer, int field, global::Shop.Page<global::Shop.Line> value)
-    {
-        if (value is null)
-        {
-            return;
-        }
-        var start = writer.BeginMessage(field);
-        Write_ListOfLine(writer, 1, value.Items);
-        writer.WriteInt32(2, value.Total);
-        writer.EndMessage(start);
-    }
-
-    internal static global::Shop.Page<global::Shop.Line> Read_PageOfLine(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var message = reader.ReadMessage();
-        global::System.Collections.Generic.List<global::Shop.Line> property1 = default;
-        int property2 = default;
-        while (message.ReadTag(out var field))
-        {
-            switch (field)
-            {
-                case 1:
-                    property1 = Read_ListOfLine(ref message);
-                    break;
-                case 2:
-                    property2 = message.ReadInt32();
-                    break;
-                default:
-                    message.Skip();
-                    break;
-            }
-        }
-        property1 ??= new();
-        return new global::Shop.Page<global::Shop.Line>(property1, property2);
-    }
-
-    internal static void WriteBoxed_Line(global::SourceGenDO.Serialization.WireWriter writer, int field, global::Shop.Line value)
-    {
-        var box = writer.BeginMessage(field);
-        Write_Line(writer, 1, value);
-        writer.EndMessage(box);
-    }
-
-    internal static global::Shop.Line ReadBoxed_Line(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var box = reader.ReadMessage();
-        global::Shop.Line value = default;
-        while (box.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = Read_Line(ref box);
-            }
-            else
-            {
-                box.Skip();
-            }
-        }
-        return value;
-    }
-
-    internal static void WriteBoxed_String(global::SourceGenDO.Serialization.WireWriter writer, int field, string value)
-    {
-        var box = writer.BeginMessage(field);
-        writer.WriteString(1, value);
-        writer.EndMessage(box);
-    }
-
-    internal static string ReadBoxed_String(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var box = reader.ReadMessage();
-        string value = default;
-        while (box.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = box.ReadString();
-            }
-            else
-            {
-                box.Skip();
-            }
-        }
-        return value;
-    }
-
-    internal static void WriteBoxed_Nullable_Point(global::SourceGenDO.Serialization.WireWriter writer, int field, global::Shop.Point? value)
-    {
-        var box = writer.BeginMessage(field);
-        if (value.HasValue)
-        {
-            Write_Point(writer, 1, value.GetValueOrDefault());
-        }
-        writer.EndMessage(box);
-    }
-
-    internal static global::Shop.Point? ReadBoxed_Nullable_Point(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var box = reader.ReadMessage();
-        global::Shop.Point? value = default;
-        while (box.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = Read_Point(ref box);
-            }
-            else
-            {
-                box.Skip();
-            }
-        }
-        return value;
-    }
-
-    internal static void WriteBoxed_LineArray(global::SourceGenDO.Serialization.WireWriter writer, int field, global::Shop.Line[] value)
-    {
-        var box = writer.BeginMessage(field);
-        Write_LineArray(writer, 1, value);
-        writer.EndMessage(box);
-    }
-
-    internal static global::Shop.Line[] ReadBoxed_LineArray(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        var box = reader.ReadMessage();
-        global::Shop.Line[] value = default;
-        while (box.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = Read_LineArray(ref box);
-            }
-            else
-            {
-                box.Skip();
-            }
-        }
-        return value;
-    }
 }

@@ -21,7 +21,7 @@ public sealed class GreeterStub : global::SourceGenDO.DurableObjectStub, global:
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteString(1, name);
-        return InvokeAsync<string>("Greet", __arguments, global::GreeterSerializer.ReadNonNullResult_String);
+        return InvokeAsync<string>("Greet", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadNonNullResult_String);
     }
 }
 
@@ -48,7 +48,7 @@ file sealed class GreeterDispatcher : global::SourceGenDO.Dispatch.DurableObject
             case "Greet":
             {
                 __ReadArguments_Greet(arguments.Span, out var __arg1);
-                return Complete(__target.Greet(__arg1), global::GreeterSerializer.EncodeResult_String);
+                return Complete(__target.Greet(__arg1), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_String);
             }
             default:
                 throw UnknownMethod(method);
@@ -81,35 +81,4 @@ file static class GreeterRegistration
     [global::System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Register() =>
         global::SourceGenDO.Dispatch.DurableObjectRegistry.Register(new global::GreeterDispatcher());
-}
-
-#nullable disable
-
-/// <summary>Encodes and decodes the arguments and results of <see cref="global::Greeter"/>.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
-file static class GreeterSerializer
-{
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_String(string value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        writer.WriteString(1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static string ReadNonNullResult_String(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        string value = "";
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = reader.ReadString();
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
 }

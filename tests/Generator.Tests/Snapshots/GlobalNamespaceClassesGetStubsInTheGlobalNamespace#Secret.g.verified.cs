@@ -20,7 +20,7 @@ internal sealed class SecretStub : global::SourceGenDO.DurableObjectStub, global
     public global::System.Threading.Tasks.Task<int> Reveal()
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        return InvokeAsync<int>("Reveal", __arguments, global::SecretSerializer.ReadResult_Int32);
+        return InvokeAsync<int>("Reveal", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadResult_Int32);
     }
 }
 
@@ -46,7 +46,7 @@ file sealed class SecretDispatcher : global::SourceGenDO.Dispatch.DurableObjectD
         {
             case "Reveal":
             {
-                return Complete(__target.Reveal(), global::SecretSerializer.EncodeResult_Int32);
+                return Complete(__target.Reveal(), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_Int32);
             }
             default:
                 throw UnknownMethod(method);
@@ -61,35 +61,4 @@ file static class SecretRegistration
     [global::System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Register() =>
         global::SourceGenDO.Dispatch.DurableObjectRegistry.Register(new global::SecretDispatcher());
-}
-
-#nullable disable
-
-/// <summary>Encodes and decodes the arguments and results of <see cref="global::Secret"/>.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
-file static class SecretSerializer
-{
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_Int32(int value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        writer.WriteInt32(1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static int ReadResult_Int32(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        int value = default;
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = reader.ReadInt32();
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
 }

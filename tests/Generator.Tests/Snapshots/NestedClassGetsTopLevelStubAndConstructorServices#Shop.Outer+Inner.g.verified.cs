@@ -22,7 +22,7 @@ public sealed class Outer_InnerStub : global::SourceGenDO.DurableObjectStub, glo
     public global::System.Threading.Tasks.Task<string> Describe()
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        return InvokeAsync<string>("Describe", __arguments, global::Shop.Outer_InnerSerializer.ReadNonNullResult_String);
+        return InvokeAsync<string>("Describe", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadNonNullResult_String);
     }
 }
 
@@ -53,7 +53,7 @@ file sealed class Outer_InnerDispatcher : global::SourceGenDO.Dispatch.DurableOb
         {
             case "Describe":
             {
-                return Complete(__target.Describe(), global::Shop.Outer_InnerSerializer.EncodeResult_String);
+                return Complete(__target.Describe(), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_String);
             }
             default:
                 throw UnknownMethod(method);
@@ -68,35 +68,4 @@ file static class Outer_InnerRegistration
     [global::System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Register() =>
         global::SourceGenDO.Dispatch.DurableObjectRegistry.Register(new global::Shop.Outer_InnerDispatcher());
-}
-
-#nullable disable
-
-/// <summary>Encodes and decodes the arguments and results of <see cref="global::Shop.Outer.Inner"/>.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
-file static class Outer_InnerSerializer
-{
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_String(string value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        writer.WriteString(1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static string ReadNonNullResult_String(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        string value = "";
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = reader.ReadString();
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
 }

@@ -22,7 +22,7 @@ public sealed class CounterStub : global::SourceGenDO.DurableObjectStub, global:
     public global::System.Threading.Tasks.Task<int> Next()
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        return InvokeAsync<int>("Next", __arguments, global::A.CounterSerializer.ReadResult_Int32);
+        return InvokeAsync<int>("Next", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadResult_Int32);
     }
 }
 
@@ -48,7 +48,7 @@ file sealed class CounterDispatcher : global::SourceGenDO.Dispatch.DurableObject
         {
             case "Next":
             {
-                return Complete(__target.Next(), global::A.CounterSerializer.EncodeResult_Int32);
+                return Complete(__target.Next(), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_Int32);
             }
             default:
                 throw UnknownMethod(method);
@@ -63,35 +63,4 @@ file static class CounterRegistration
     [global::System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Register() =>
         global::SourceGenDO.Dispatch.DurableObjectRegistry.Register(new global::A.CounterDispatcher());
-}
-
-#nullable disable
-
-/// <summary>Encodes and decodes the arguments and results of <see cref="global::A.Counter"/>.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
-file static class CounterSerializer
-{
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_Int32(int value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        writer.WriteInt32(1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static int ReadResult_Int32(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        int value = default;
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = reader.ReadInt32();
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
 }

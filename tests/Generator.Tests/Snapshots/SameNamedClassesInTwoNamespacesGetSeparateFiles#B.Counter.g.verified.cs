@@ -22,7 +22,7 @@ public sealed class CounterStub : global::SourceGenDO.DurableObjectStub, global:
     public global::System.Threading.Tasks.Task<string> Next()
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
-        return InvokeAsync<string>("Next", __arguments, global::B.CounterSerializer.ReadNonNullResult_String);
+        return InvokeAsync<string>("Next", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadNonNullResult_String);
     }
 }
 
@@ -48,7 +48,7 @@ file sealed class CounterDispatcher : global::SourceGenDO.Dispatch.DurableObject
         {
             case "Next":
             {
-                return Complete(__target.Next(), global::B.CounterSerializer.EncodeResult_String);
+                return Complete(__target.Next(), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_String);
             }
             default:
                 throw UnknownMethod(method);
@@ -63,35 +63,4 @@ file static class CounterRegistration
     [global::System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Register() =>
         global::SourceGenDO.Dispatch.DurableObjectRegistry.Register(new global::B.CounterDispatcher());
-}
-
-#nullable disable
-
-/// <summary>Encodes and decodes the arguments and results of <see cref="global::B.Counter"/>.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
-file static class CounterSerializer
-{
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_String(string value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        writer.WriteString(1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static string ReadNonNullResult_String(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        string value = "";
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = reader.ReadString();
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
 }

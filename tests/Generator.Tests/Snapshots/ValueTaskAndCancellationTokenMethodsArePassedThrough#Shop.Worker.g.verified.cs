@@ -30,7 +30,7 @@ public sealed class WorkerStub : global::SourceGenDO.DurableObjectStub, global::
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteString(1, text);
-        return InvokeValueAsync<int>("Measure", __arguments, global::Shop.WorkerSerializer.ReadResult_Int32, cancellationToken);
+        return InvokeValueAsync<int>("Measure", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadResult_Int32, cancellationToken);
     }
 
     /// <inheritdoc cref="global::Shop.Worker.Wait(global::System.TimeSpan, global::System.Threading.CancellationToken)"/>
@@ -46,7 +46,7 @@ public sealed class WorkerStub : global::SourceGenDO.DurableObjectStub, global::
     {
         var __arguments = global::SourceGenDO.Serialization.WireWriter.Rent();
         __arguments.WriteString(1, text);
-        return InvokeAsync<string>("Echo", __arguments, global::Shop.WorkerSerializer.ReadNonNullResult_String, ct);
+        return InvokeAsync<string>("Echo", __arguments, global::SourceGenDO.Generated.TestAssembly.Serializers.ReadNonNullResult_String, ct);
     }
 }
 
@@ -77,7 +77,7 @@ file sealed class WorkerDispatcher : global::SourceGenDO.Dispatch.DurableObjectD
             case "Measure":
             {
                 __ReadArguments_Measure(arguments.Span, out var __arg1);
-                return Complete(__target.Measure(__arg1, cancellationToken), global::Shop.WorkerSerializer.EncodeResult_Int32);
+                return Complete(__target.Measure(__arg1, cancellationToken), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_Int32);
             }
             case "Wait":
             {
@@ -87,7 +87,7 @@ file sealed class WorkerDispatcher : global::SourceGenDO.Dispatch.DurableObjectD
             case "Echo":
             {
                 __ReadArguments_Echo(arguments.Span, out var __arg1);
-                return Complete(__target.Echo(__arg1, cancellationToken), global::Shop.WorkerSerializer.EncodeResult_String);
+                return Complete(__target.Echo(__arg1, cancellationToken), global::SourceGenDO.Generated.TestAssembly.Serializers.EncodeResult_String);
             }
             default:
                 throw UnknownMethod(method);
@@ -156,59 +156,4 @@ file static class WorkerRegistration
     [global::System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Register() =>
         global::SourceGenDO.Dispatch.DurableObjectRegistry.Register(new global::Shop.WorkerDispatcher());
-}
-
-#nullable disable
-
-/// <summary>Encodes and decodes the arguments and results of <see cref="global::Shop.Worker"/>.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
-file static class WorkerSerializer
-{
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_Int32(int value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        writer.WriteInt32(1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static int ReadResult_Int32(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        int value = default;
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = reader.ReadInt32();
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
-
-    internal static global::System.ReadOnlyMemory<byte> EncodeResult_String(string value)
-    {
-        var writer = global::SourceGenDO.Serialization.WireWriter.Rent();
-        writer.WriteString(1, value);
-        return writer.TakeBytes();
-    }
-
-    internal static string ReadNonNullResult_String(ref global::SourceGenDO.Serialization.WireReader reader)
-    {
-        string value = "";
-        while (reader.ReadTag(out var field))
-        {
-            if (field == 1)
-            {
-                value = reader.ReadString();
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return value;
-    }
 }

@@ -72,4 +72,23 @@ public class GateProbe(DurableObjectState ctx, DurableObjectNamespace<GateStub> 
     {
         await Ctx.BlockConcurrencyWhile(() => Task.FromException(new InvalidOperationException("initialization failed")));
     }
+
+    /// <summary>Lists keys the cache does not hold, so the list goes to the backend.</summary>
+    public async Task<int> ListCold(string prefix)
+    {
+        Log.Enqueue("list-start");
+        var list = await Ctx.Storage.ListAsync<string>(new ListOptions { Prefix = prefix });
+        Log.Enqueue("list-end");
+        return list.Count;
+    }
+
+    /// <summary>Deletes everything while a read of <paramref name="key"/> is out: the read must not bring the key back.</summary>
+    public async Task<string> ReadThenDeleteAll(string key)
+    {
+        var pending = Ctx.Storage.GetAsync<string>(key);
+        await Ctx.Storage.DeleteAllAsync();
+        var during = await pending;
+        var after = await Ctx.Storage.GetAsync<string>(key);
+        return $"{during ?? "null"}|{after ?? "null"}";
+    }
 }

@@ -39,11 +39,12 @@ internal sealed class AlarmEvent
                 _activation.Scheduler.HoldFirst(Start, this);
                 return;
             }
-            if (_info is not null)
+            var storage = _activation.Storage;
+            // The scheduler read the alarm a moment ago; the object may have deleted or moved it since.
+            if (_info is not null && await storage.GetAlarmAsync().ConfigureAwait(true) is { } set && SameTime(set, _scheduledTime))
             {
                 await instance.Alarm(_info).ConfigureAwait(true);
             }
-            var storage = _activation.Storage;
             if (await storage.GetAlarmAsync().ConfigureAwait(true) is { } current && SameTime(current, _scheduledTime))
             {
                 storage.SetAlarm(null);

@@ -87,7 +87,8 @@ internal sealed class AlarmScheduler
         var busy = false;
         foreach (var alarm in due)
         {
-            if (_attempts.TryGetValue(alarm.Address, out var attempt))
+            // An attempt belongs to one alarm time: an alarm set anew starts again at retry 0.
+            if (_attempts.TryGetValue(alarm.Address, out var attempt) && (attempt.Running || attempt.Time == alarm.Time))
             {
                 if (attempt.Running || attempt.NotBefore > now)
                 {
@@ -101,6 +102,18 @@ internal sealed class AlarmScheduler
                 Start(alarm, 0);
             }
             busy = true;
+        }
+        if (due.Count < DueBatch)
+        {
+            // Every stored due alarm was seen: attempts of alarms deleted meanwhile go.
+            var stored = due.Select(static alarm => alarm.Address).ToHashSet();
+            foreach (var (address, attempt) in _attempts)
+            {
+                if (!attempt.Running && !stored.Contains(address))
+                {
+                    _attempts.TryRemove(new KeyValuePair<ObjectAddress, Attempt>(address, attempt));
+                }
+            }
         }
         if (due.Count == DueBatch)
         {
@@ -125,7 +138,7 @@ internal sealed class AlarmScheduler
             {
                 _logger.LogWarning("An alarm is stored for namespace {Namespace}, which this server does not host; it stays until a server hosting it runs.", alarm.Address.Namespace);
             }
-            _attempts[alarm.Address] = new Attempt(false, DateTimeOffset.MaxValue, retryCount);
+            _attempts[alarm.Address] = new Attempt(false, DateTimeOffset.MaxValue, retryCount, alarm.Time);
             return;
         }
         DurableObjectId id;
@@ -136,14 +149,14 @@ internal sealed class AlarmScheduler
         catch (ArgumentException e)
         {
             _logger.LogWarning("An alarm is stored for {Address}, which is not an id of that namespace ({Reason}); it is left alone.", alarm.Address, e.Message);
-            _attempts[alarm.Address] = new Attempt(false, DateTimeOffset.MaxValue, retryCount);
+            _attempts[alarm.Address] = new Attempt(false, DateTimeOffset.MaxValue, retryCount, alarm.Time);
             return;
         }
         if (alarm.Name is { } name && host.Key.IsNameOf(name, id))
         {
             id = id.WithName(name);
         }
-        _attempts[alarm.Address] = new Attempt(true, DateTimeOffset.MaxValue, retryCount);
+        _attempts[alarm.Address] = new Attempt(true, DateTimeOffset.MaxValue, retryCount, alarm.Time);
         _ = RunHandlerAsync(host, id, alarm, retryCount);
     }
 
@@ -180,9 +193,9 @@ internal sealed class AlarmScheduler
         }
         var delay = FirstRetryDelay * Math.Pow(2, retryCount);
         _logger.LogWarning(failure, "The alarm handler of {Namespace}/{Id} threw; retry {Retry} in {Delay}.", host.Name, id, retryCount + 1, delay);
-        _attempts[alarm.Address] = new Attempt(false, _time.GetUtcNow() + delay, retryCount + 1);
+        _attempts[alarm.Address] = new Attempt(false, _time.GetUtcNow() + delay, retryCount + 1, alarm.Time);
         AlarmChanged();
     }
 
-    private readonly record struct Attempt(bool Running, DateTimeOffset NotBefore, int RetryCount);
+    private readonly record struct Attempt(bool Running, DateTimeOffset NotBefore, int RetryCount, DateTimeOffset Time);
 }

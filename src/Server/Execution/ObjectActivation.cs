@@ -172,7 +172,9 @@ internal sealed class ObjectActivation : IInstanceHost
 
     private void DisposeInstance()
     {
-        _storage?.Drop();
+        // Code of the instance still running without an event (a timer, a detached task) must not write
+        // into storage nobody commits in order any more.
+        _storage?.Break(new DurableObjectException(StorageContext.NoLongerAccessible) { DurableObjectId = Id });
         switch (_instance)
         {
             case IAsyncDisposable asyncDisposable:

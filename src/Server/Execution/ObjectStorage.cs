@@ -32,6 +32,8 @@ internal sealed class ObjectStorage : IObjectStorageCore
     private int _commitsInFlight;
     private int _deleteAllsInFlight;
     private int _readsInFlight;
+    // Bumped by every DeleteAll: a backend answer read across one is stale.
+    private long _deleteAllGeneration;
     // True when the cache knows every entry (after DeleteAll): a key it does not hold has no value.
     private bool _complete;
     private DateTimeOffset? _alarm;
@@ -170,67 +172,92 @@ internal sealed class ObjectStorage : IObjectStorageCore
     }
 
     /// <summary>
-    /// Reads <paramref name="missing"/> from the backend with the input gate closed. The answer is taken in
-    /// on the instance's scheduler, where entries written meanwhile win over what the backend returned;
-    /// the gate opens after the caller's continuation was queued, so the caller runs before the next event.
+    /// Reads <paramref name="missing"/> from the backend with the input gate closed; entries written
+    /// meanwhile win over what the backend returned.
     /// </summary>
     private async Task<byte[]?[]> ReadAsync(IReadOnlyList<string> keys, List<string> missing, byte[]?[] values, bool deleting)
     {
+        var result = await GatedReadAsync(
+            async () =>
+            {
+                await _predecessor.ConfigureAwait(false);
+                return await _context.Backend.GetAsync(_address, missing, _context.Stopping).ConfigureAwait(false);
+            },
+            (stored, deletedAllSince) =>
+            {
+                for (var i = 0; i < missing.Count; i++)
+                {
+                    if (!_entries.ContainsKey(missing[i]))
+                    {
+                        AddClean(missing[i], deletedAllSince ? null : stored[i]);
+                    }
+                }
+                for (var i = 0; i < keys.Count; i++)
+                {
+                    if (_entries.TryGetValue(keys[i], out var entry))
+                    {
+                        values[i] = entry.Value;
+                    }
+                }
+                return values;
+            }).ConfigureAwait(true);
+        if (!deleting)
+        {
+            // Not while deleting: the entries just read must still be there when the delete counts them.
+            _context.Budget.Trim();
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="read"/> against the backend with the input gate closed, and hands its answer to
+    /// <paramref name="take"/> under the lock, on the instance's scheduler, with whether a
+    /// <c>DeleteAll</c> was made meanwhile (which makes the backend's answer stale). The gate opens after
+    /// the caller's continuation, so the caller runs before the next event. While the read is out, the
+    /// budget evicts nothing of this cache: an entry written and committed meanwhile must not be replaced
+    /// by the backend's older answer.
+    /// </summary>
+    private async Task<TResult> GatedReadAsync<TStored, TResult>(Func<Task<TStored>> read, Func<TStored, bool, TResult> take)
+    {
         var scheduler = _activation.Scheduler;
+        if (SynchronizationContext.Current != scheduler)
+        {
+            throw new InvalidOperationException(
+                "Ctx.Storage was used outside the durable object's own code (after ConfigureAwait(false), or from a timer or another thread). Use it from the object's methods, where every await returns to the instance.");
+        }
         scheduler.CloseInputGate();
+        long generation;
         lock (_sync)
         {
             _readsInFlight++;
+            generation = _deleteAllGeneration;
         }
         try
         {
-            byte[]?[] stored;
+            TStored stored;
             try
             {
-                stored = await ReadBackendAsync(missing).ConfigureAwait(true);
+                stored = await read().ConfigureAwait(true);
             }
-            finally
+            catch
             {
                 lock (_sync)
                 {
                     _readsInFlight--;
                 }
+                throw;
             }
             lock (_sync)
             {
+                _readsInFlight--;
                 ThrowIfBroken();
-                for (var i = 0; i < missing.Count; i++)
-                {
-                    if (!_entries.ContainsKey(missing[i]))
-                    {
-                        AddClean(missing[i], stored[i]);
-                    }
-                }
-                if (!deleting)
-                {
-                    for (var i = 0; i < keys.Count; i++)
-                    {
-                        if (_entries.TryGetValue(keys[i], out var entry))
-                        {
-                            values[i] = entry.Value;
-                        }
-                    }
-                }
+                return take(stored, generation != _deleteAllGeneration);
             }
-            _context.Budget.Trim();
-            return values;
         }
         finally
         {
             scheduler.OpenInputGateLater();
         }
-    }
-
-    private async Task<byte[]?[]> ReadBackendAsync(List<string> keys)
-    {
-        await _predecessor.ConfigureAwait(false);
-        var stored = await _context.Backend.GetAsync(_address, keys, _context.Stopping).ConfigureAwait(false);
-        return stored;
     }
 
     public void Write(IReadOnlyList<KeyValuePair<string, byte[]?>> entries)
@@ -289,32 +316,16 @@ internal sealed class ObjectStorage : IObjectStorageCore
             return KeyRange.Merge(options, [], overlay);
         }
         var deleted = overlay.Count(static pair => pair.Value is null);
-        var scheduler = _activation.Scheduler;
-        scheduler.CloseInputGate();
-        lock (_sync)
-        {
-            _readsInFlight++;
-        }
-        try
-        {
-            IReadOnlyList<KeyValuePair<string, byte[]>> stored;
-            try
+        var widened = options.Widen(deleted);
+        return await GatedReadAsync(
+            async () =>
             {
                 await _predecessor.ConfigureAwait(false);
-                stored = await _context.Backend.ListAsync(_address, options.Widen(deleted), _context.Stopping).ConfigureAwait(false);
-            }
-            finally
+                return await _context.Backend.ListAsync(_address, widened, _context.Stopping).ConfigureAwait(false);
+            },
+            (stored, deletedAllSince) =>
             {
-                lock (_sync)
-                {
-                    _readsInFlight--;
-                }
-            }
-            // Back on the scheduler (the caller's await resumes there); take the cache as it is now, which
-            // is at least as new as the overlay gathered above.
-            lock (_sync)
-            {
-                ThrowIfBroken();
+                // The cache as it is now, at least as new as the overlay gathered before the read.
                 overlay.Clear();
                 foreach (var entry in _entries.Values)
                 {
@@ -323,13 +334,8 @@ internal sealed class ObjectStorage : IObjectStorageCore
                         overlay.Add(new(entry.Key, entry.Value));
                     }
                 }
-            }
-            return KeyRange.Merge(options, stored, overlay);
-        }
-        finally
-        {
-            scheduler.OpenInputGateLater();
-        }
+                return KeyRange.Merge(options, deletedAllSince || _complete ? [] : stored, overlay);
+            }).ConfigureAwait(true);
     }
 
     public ValueTask<DateTimeOffset?> GetAlarmAsync()
@@ -345,30 +351,21 @@ internal sealed class ObjectStorage : IObjectStorageCore
         return new(ReadAlarmAsync());
     }
 
-    private async Task<DateTimeOffset?> ReadAlarmAsync()
-    {
-        var scheduler = _activation.Scheduler;
-        scheduler.CloseInputGate();
-        try
+    private Task<DateTimeOffset?> ReadAlarmAsync() => GatedReadAsync(
+        async () =>
         {
             await _predecessor.ConfigureAwait(false);
-            var stored = await _context.Backend.GetAlarmAsync(_address, _context.Stopping).ConfigureAwait(false);
-            lock (_sync)
-            {
-                ThrowIfBroken();
-                if (!_alarmKnown)
-                {
-                    _alarm = stored;
-                    _alarmKnown = true;
-                }
-                return _alarm;
-            }
-        }
-        finally
+            return await _context.Backend.GetAlarmAsync(_address, _context.Stopping).ConfigureAwait(false);
+        },
+        (stored, deletedAllSince) =>
         {
-            scheduler.OpenInputGateLater();
-        }
-    }
+            if (!_alarmKnown)
+            {
+                _alarm = deletedAllSince ? null : stored;
+                _alarmKnown = true;
+            }
+            return _alarm;
+        });
 
     public void SetAlarm(DateTimeOffset? time)
     {
@@ -400,6 +397,7 @@ internal sealed class ObjectStorage : IObjectStorageCore
             }
             _entries.Clear();
             _complete = true;
+            _deleteAllGeneration++;
             _alarm = null;
             _alarmKnown = true;
         }

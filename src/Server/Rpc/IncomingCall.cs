@@ -28,6 +28,7 @@ internal sealed class IncomingCall
     // The answer while the output gate holds it.
     private ReadOnlyMemory<byte> _heldValue;
     private Error? _heldError;
+    private Task? _durable;
 
     private IncomingCall()
     {
@@ -175,14 +176,28 @@ internal sealed class IncomingCall
                 _heldValue = value;
                 _heldError = error;
                 _answersLater = true;
+                // Released on the instance's scheduler: events exit one at a time there (see ObjectActivation.Exit).
                 pending.ContinueWith(
-                    static (task, state) => ((IncomingCall)state!).ReleaseHeld(task),
+                    static (task, state) =>
+                    {
+                        var call = (IncomingCall)state!;
+                        call._durable = task;
+                        call._activation.Scheduler.Post(ReleaseHeldOnScheduler, call);
+                    },
                     this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 return;
             }
         }
         Send(value, error);
     }
+
+    private static readonly SendOrPostCallback ReleaseHeldOnScheduler = static state =>
+    {
+        var call = (IncomingCall)state!;
+        var durable = call._durable!;
+        call._durable = null;
+        call.ReleaseHeld(durable);
+    };
 
     private void ReleaseHeld(Task durable)
     {

@@ -21,8 +21,18 @@ internal sealed class ServerChannel
 
     public DurableObjectId? Id { get; }
 
-    /// <summary>Why the channel was refused; every call on it is answered with this error.</summary>
-    public Error? Refusal { get; }
+    /// <summary>Why the channel was refused, or broke; every call on it is answered with this error.</summary>
+    public Error? Refusal { get; private set; }
+
+    /// <summary>
+    /// The activation the channel's last call reached. Once that activation is reset, the channel breaks:
+    /// SPEC.md section 3 makes a reset break the stubs that reached the instance, while a new stub reaches
+    /// a new instance.
+    /// </summary>
+    public ObjectActivation? Activation { get; set; }
+
+    /// <summary>Breaks the channel: this and every later call on it fail with <paramref name="error"/>.</summary>
+    public void Break(Error error) => Refusal ??= error;
 
     /// <summary>Binds a channel to the object its open entry names, or refuses it saying what was wrong.</summary>
     public static ServerChannel Open(DurableObjectHost objects, OpenChannel open)

@@ -298,11 +298,21 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
             Refuse(call, RemoteErrors.FromRuntime($"The serialized arguments of {ClientText.Quote(call.Method)} are {PayloadLimits.Describe(call.Args.Length)}."), hold);
             return;
         }
+        if (channel.Activation is { ResetError: { } reset })
+        {
+            // The instance this stub reached was reset: the stub is broken for good (its client learns
+            // so from the closed channel), and a new stub reaches a new instance.
+            channel.Break(reset);
+            QueueClosed(call.Channel, reset);
+            Refuse(call, reset, hold);
+            return;
+        }
         if (channel.Host!.TryEnter(channel.Id!, out var activation) != EnterResult.Entered)
         {
             Refuse(call, RemoteErrors.FromRuntime(RemoteErrors.OverloadedMessage, overloaded: true), hold);
             return;
         }
+        channel.Activation = activation;
         var cancellation = CancellationToken.None;
         if (call.Cancellable)
         {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using SourceGenDO.Server.Execution;
+using SourceGenDO.Server.Storage;
 
 namespace SourceGenDO.EndToEnd.Tests.Storage;
 
@@ -156,6 +157,37 @@ public sealed class GateOrderTests : IAsyncLifetime
         await Assert.ThrowsAsync<DurableObjectException>(() => pair);
 
         Assert.Equal([1L, 1L], await _client.GetNamespace<StoreStub>("STORES").Get(store.Id).ReadPair());
+    }
+
+    [Fact]
+    public async Task WhileAListIsPendingNoOtherCallStartsBeforeItsContinuation()
+    {
+        var probe = _client.GetNamespace<GateProbeStub>("GATE_PROBES").GetByName(ServerFixture.UniqueName());
+        await probe.Mark("warm");
+        _backend.Reads.Shut();
+        var list = probe.ListCold("p");
+        await Eventually.True(() => _backend.Reads.Waiting == 1, "the list waits in the backend");
+        var second = probe.Mark("second");
+        await Eventually.True(() => EventsOf(probe) == 2, "the second call reached the object");
+        _backend.Reads.Open();
+        await list;
+        await second;
+        Assert.Equal(["warm", "list-start", "list-end", "second"], LogOf(probe));
+    }
+
+    [Fact]
+    public async Task DeleteAllWhileAReadIsPendingDoesNotBringTheKeyBack()
+    {
+        var probe = _client.GetNamespace<GateProbeStub>("GATE_PROBES").GetByName(ServerFixture.UniqueName());
+        await probe.Mark("warm");
+        var batch = new ObjectWriteBatch(new ObjectAddress("GATE_PROBES", probe.Id.ToString()), null);
+        batch.Writes["k"] = SourceGenDO.Serialization.ValueCodecs.Get<string>().Encode("old");
+        await _backend.CommitAsync([batch], CancellationToken.None);
+        _backend.Reads.Shut();
+        var call = probe.ReadThenDeleteAll("k");
+        await Eventually.True(() => _backend.Reads.Waiting == 1, "the read waits in the backend");
+        _backend.Reads.Open();
+        Assert.Equal("null|null", await call);
     }
 
     private int EventsOf(GateProbeStub probe)

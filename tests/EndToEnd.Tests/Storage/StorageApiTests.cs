@@ -128,6 +128,13 @@ public abstract class StorageApiTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<DurableObjectException>(() => store.Abort(null));
         Assert.Equal("Application called abort() to reset Durable Object.", error.Message);
         Assert.True(error.DurableObjectReset);
+        // The stub that reached the reset instance is broken for good (SPEC.md section 3).
+        for (var i = 0; i < 2; i++)
+        {
+            var broken = await Assert.ThrowsAsync<DurableObjectException>(() => store.Increment());
+            Assert.True(broken.DurableObjectReset);
+            Assert.Equal(error.Message, broken.Message);
+        }
         var withReason = await Assert.ThrowsAsync<DurableObjectException>(() => stores.GetByName(name).Abort("bad state"));
         Assert.Equal("bad state", withReason.Message);
 

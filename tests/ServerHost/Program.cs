@@ -7,16 +7,24 @@ using Microsoft.Extensions.Logging;
 using SourceGenDO.TestObjects;
 
 // Arguments: [--keep-alive-timeout <seconds>] [--no-connection-limits] (Kestrel's connection limits
-// removed, as an app may). Anything not given stays at AddDurableObjects' defaults.
+// removed, as an app may) [--data-directory <path>] (reused across restarts, so a server started again
+// after a crash sees what the killed one stored; default a fresh temporary directory) [--port <n>]
+// (default any free port). Anything not given stays at AddDurableObjects' defaults.
+string? Argument(string name)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}
+
+var port = Argument("--port") is { } portText ? int.Parse(portText, System.Globalization.CultureInfo.InvariantCulture) : 0;
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
-    kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
-    var keepAlive = Array.IndexOf(args, "--keep-alive-timeout");
-    if (keepAlive >= 0)
+    kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2);
+    if (Argument("--keep-alive-timeout") is { } keepAlive)
     {
-        kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(double.Parse(args[keepAlive + 1], System.Globalization.CultureInfo.InvariantCulture));
+        kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(double.Parse(keepAlive, System.Globalization.CultureInfo.InvariantCulture));
     }
     if (args.Contains("--no-connection-limits"))
     {
@@ -24,10 +32,12 @@ builder.WebHost.ConfigureKestrel(kestrel =>
         kestrel.Limits.MaxConcurrentUpgradedConnections = null;
     }
 });
-var dataDirectory = Path.Combine(Path.GetTempPath(), "sgdo-tests", Guid.NewGuid().ToString("n"));
+var dataDirectory = Argument("--data-directory") ?? Path.Combine(Path.GetTempPath(), "sgdo-tests", Guid.NewGuid().ToString("n"));
 builder.Services.AddDurableObjects(options =>
 {
     RunningServer.AddTestNamespaces(options);
+    // Only the child-process tests use it; their alarm outlives the process that set it.
+    options.AddNamespace<NamedAlarm>("NAMED_ALARMS");
     options.DataDirectory = dataDirectory;
 });
 var app = builder.Build();

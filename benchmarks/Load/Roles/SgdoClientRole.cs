@@ -32,11 +32,7 @@ internal static class SgdoClientRole
         var result = await scenario.RunAsync("sourcegendo",
             (caller, n) => stubs[scenario.ObjectFor(caller, n)].Increment(1),
             arguments.GetDouble("warmup", 2), arguments.GetDouble("seconds", 10), ServerPid(arguments));
-        long stored = 0;
-        foreach (var stub in stubs)
-        {
-            stored += await stub.Increment(0);
-        }
+        var stored = (await Task.WhenAll(stubs.Select(stub => stub.Increment(0)))).Sum();
         if (stored != result.CompletedCalls)
         {
             throw new InvalidOperationException($"The counters hold {stored:N0} increments, but {result.CompletedCalls:N0} calls completed.");

@@ -2,24 +2,24 @@ using SourceGenDO;
 
 namespace CounterSample;
 
-/// <summary>A durable object: one instance per id, running one event at a time.</summary>
+/// <summary>A durable object: one instance per id, running one event at a time, with its own durable storage.</summary>
 public class Counter(DurableObjectState ctx) : DurableObject(ctx)
 {
-    private long _value;   // durable storage comes later; a field lives as long as the instance
-
-    public Task<long> Increment(long amount = 1)
+    public async Task<long> Increment(long amount = 1)
     {
-        _value += amount;
-        return Task.FromResult(_value);
+        long value = await Ctx.Storage.GetAsync<long>("value") + amount;   // 0 when nothing is stored yet
+        Ctx.Storage.Put("value", value);    // not awaited: the output gate holds the result until it is durable
+        return value;
     }
 
-    public Task<long> Decrement(long amount = 1)
+    public async Task<long> Decrement(long amount = 1)
     {
-        if (_value - amount < 0)
+        long value = await Ctx.Storage.GetAsync<long>("value");
+        if (value - amount < 0)
         {
             throw new InvalidOperationException($"Counter {Ctx.Id.Name} would go below zero.");
         }
-        _value -= amount;
-        return Task.FromResult(_value);
+        Ctx.Storage.Put("value", value - amount);
+        return value - amount;
     }
 }

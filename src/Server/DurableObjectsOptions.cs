@@ -1,4 +1,7 @@
 using SourceGenDO.Dispatch;
+using SourceGenDO.Server.Storage;
+using SourceGenDO.Server.Storage.InMemory;
+using SourceGenDO.Server.Storage.Sqlite;
 
 namespace SourceGenDO.Server;
 
@@ -14,8 +17,9 @@ public sealed class DurableObjectsOptions
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Where the server keeps its files: the generated namespace secret now, object storage later.
-    /// Relative paths are resolved against the current directory. Default "sgdo-data".
+    /// Where the server keeps its files: the generated namespace secret, and the SQLite storage of the
+    /// objects (unless <see cref="UseStorage"/> chose another backend). Relative paths are resolved
+    /// against the current directory. Default "sgdo-data".
     /// </summary>
     public string DataDirectory { get; set; } = "sgdo-data";
 
@@ -54,6 +58,46 @@ public sealed class DurableObjectsOptions
     /// below the host's <c>HostOptions.ShutdownTimeout</c> (30 s by default). Default 10 s.
     /// </summary>
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The most bytes the storage caches of all instances together keep in memory (keys, values and
+    /// bookkeeping). Past it, entries that are durable and unused longest are dropped; they are read
+    /// from the backend again when needed. Writes not yet durable always stay. Default 64 MiB.
+    /// </summary>
+    public long StorageCacheBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>
+    /// How the storage backend is made; null (the default) stores objects in SQLite under
+    /// <see cref="DataDirectory"/>, durable past a power loss.
+    /// </summary>
+    public Func<IServiceProvider, IStorageBackend>? StorageBackendFactory { get; private set; }
+
+    /// <summary>Stores objects in the backend <paramref name="factory"/> makes (once, when the server starts).</summary>
+    public DurableObjectsOptions UseStorage(Func<IServiceProvider, IStorageBackend> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        StorageBackendFactory = factory;
+        return this;
+    }
+
+    /// <summary>
+    /// Stores objects in SQLite under <see cref="DataDirectory"/> (the default) with settings changed by
+    /// <paramref name="configure"/>, for example <c>Synchronous = SqliteSynchronousMode.Normal</c> to trade
+    /// durability past a power loss for speed.
+    /// </summary>
+    public DurableObjectsOptions UseSqliteStorage(Action<SqliteStorageOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return UseStorage(_ =>
+        {
+            var sqlite = new SqliteStorageOptions { DataDirectory = Path.GetFullPath(DataDirectory) };
+            configure(sqlite);
+            return new SqliteStorageBackend(sqlite);
+        });
+    }
+
+    /// <summary>Stores objects in memory only, for tests: everything is gone when the process ends.</summary>
+    public DurableObjectsOptions UseInMemoryStorage() => UseStorage(static _ => new InMemoryStorageBackend());
 
     /// <summary>The namespaces added so far, by name.</summary>
     public IReadOnlyDictionary<string, DurableObjectDispatcher> Namespaces => _namespaces;

@@ -39,7 +39,10 @@ public sealed class RunningServer : IAsyncDisposable
         .AddNamespace<WireShapes>("WIRE_SHAPES")
         .AddNamespace<Oversize>("OVERSIZE")
         .AddNamespace<Relay>("RELAYS")
-        .AddNamespace<Outer.NestedCounter>("NESTED");
+        .AddNamespace<Outer.NestedCounter>("NESTED")
+        .AddNamespace<Store>("STORES")
+        .AddNamespace<Alarms>("ALARMS")
+        .AddNamespace<GateProbe>("GATE_PROBES");
 
     /// <summary>
     /// Starts a server on <paramref name="port"/> (0: any free port) with its own data directory unless

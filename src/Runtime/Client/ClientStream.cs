@@ -95,6 +95,25 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         DurableObjectId = id,
     };
 
+    /// <summary>
+    /// Counts a call that waits behind its caller's output gate as queued, so that held calls count
+    /// against <see cref="DurableObjectClientOptions.MaxQueuedCalls"/> as sent ones do; false, counting
+    /// nothing, when the stream <see cref="IsFull"/>. Each reservation ends with <see cref="Unreserve"/>,
+    /// when the call is sent (<see cref="Send"/> counts it again) or fails unsent.
+    /// </summary>
+    public bool TryReserve()
+    {
+        if (IsFull && _failure is null)
+        {
+            return false;
+        }
+        Interlocked.Increment(ref _inFlight);
+        return true;
+    }
+
+    /// <summary>Ends a <see cref="TryReserve"/>.</summary>
+    public void Unreserve() => Interlocked.Decrement(ref _inFlight);
+
     /// <summary>Binds a stub's channel to its object; the open travels before the stub's first call.</summary>
     public uint Open(StubChannel channel, OpenChannel open)
     {

@@ -17,7 +17,8 @@ public sealed class DurableObjectClientOptions
 
     /// <summary>
     /// How many calls the client may have queued or in flight at once (sent or waiting to be sent, and
-    /// not yet answered), over all its stubs. Past it a call fails at once with a
+    /// not yet answered, including calls of object code waiting for its writes to be durable), over all
+    /// its stubs. Past it a call fails at once with a
     /// <see cref="DurableObjectException"/> whose <see cref="DurableObjectException.Overloaded"/> is true,
     /// instead of growing the client's memory while the server holds it back. Default 100,000.
     /// </summary>

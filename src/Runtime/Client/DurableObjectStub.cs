@@ -13,6 +13,12 @@ namespace SourceGenDO;
 /// call. When that connection fails, the stub is broken for good: every call in flight and every later
 /// call fails with the same <see cref="DurableObjectException"/>; get a new stub from the namespace to
 /// go on. Disposing a stub lets its calls in flight finish and then closes its channel.
+/// <para>
+/// Inside a durable object, a call made after a storage write leaves only once that write is durable
+/// (the output gate), and later calls through the same stub wait behind it to keep their order. If the
+/// write fails, the calls made while it was pending fail with its error and are never sent; the stub
+/// stays usable.
+/// </para>
 /// </remarks>
 public abstract class DurableObjectStub : IAsyncDisposable, IDisposable
 {

@@ -83,6 +83,20 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
         return call;
     }
 
+    /// <summary>
+    /// A call held behind its caller's output gate: not yet on a stream, so <see cref="BindTo"/> names
+    /// its channel and stream before it is sent. Until then it can only <see cref="Fail"/>.
+    /// </summary>
+    public static PendingCall<T> RentUnbound(StubChannel channel, string method, ResultReader<T>? readResult) =>
+        Rent(channel, 0, null!, method, readResult);
+
+    /// <summary>Names the channel and stream of a call rented with <see cref="RentUnbound"/>, before it is sent.</summary>
+    public void BindTo(uint number, ClientStream stream)
+    {
+        Channel = number;
+        _stream = stream;
+    }
+
     /// <summary>Lets <paramref name="cancellationToken"/> cancel the call; done before it is sent.</summary>
     public void ObserveCancellation(CancellationToken cancellationToken) =>
         _cancellation = cancellationToken.UnsafeRegister(

@@ -9,12 +9,14 @@ namespace SourceGenDO;
 /// One stub's ordered channel to its object, carried by its client's shared <see cref="ClientStream"/>.
 /// The channel is bound to the stream on the stub's first call and never rebinds: when that stream
 /// fails, or the server closes the channel, the stub is broken for good and every pending and later
-/// call fails with the same exception.
+/// call fails with the same exception. Calls that object code makes before its writes are durable wait
+/// for them first (StubChannel.OutputGate.cs).
 /// </summary>
-internal sealed class StubChannel
+internal sealed partial class StubChannel
 {
     private readonly DurableObjectClient _client;
     private readonly string _namespace;
+    // Guards the binding and the held calls.
     private readonly object _bindLock = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ClientStream? _stream;
@@ -67,6 +69,12 @@ internal sealed class StubChannel
         if (_disposing)
         {
             return Task.FromException<T>(Disposed());
+        }
+        // Outside object code, or with its writes durable and nothing held, this is all calls pay.
+        var gate = ClosedGate();
+        if (gate is not null || _holding)
+        {
+            return Hold(method, arguments, readResult, gate, cancellationToken, out pending);
         }
         // Checked before binding too: a stub made per request while the client is full must not queue an
         // open (and later a close) for a call it refuses.
@@ -129,6 +137,12 @@ internal sealed class StubChannel
         // The flag must be visible before the count is read, as a finishing call decrements the count
         // before it reads the flag: otherwise each could miss the other and the drain never end.
         Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _inFlight) == 0)
+        {
+            _drained.TrySetResult();
+        }
+        await _drained.Task.ConfigureAwait(false);
+        // Read after the drain: calls held behind an output gate count as in flight before they bind.
         ClientStream? stream;
         lock (_bindLock)
         {
@@ -138,11 +152,6 @@ internal sealed class StubChannel
         {
             return;
         }
-        if (Volatile.Read(ref _inFlight) == 0)
-        {
-            _drained.TrySetResult();
-        }
-        await _drained.Task.ConfigureAwait(false);
         if (stream.Failure is null && _failure is null)
         {
             stream.Close(_number);

@@ -9,20 +9,61 @@ namespace SourceGenDO.Server.Execution;
 /// the instance's <see cref="SynchronizationContext"/> while its code runs, so continuations after
 /// <c>await</c> come back here too: a single-threaded event loop without a dedicated thread.
 /// </summary>
-internal sealed class ActivationScheduler : SynchronizationContext, IThreadPoolWorkItem
+/// <remarks>
+/// It is also the instance's input gate. Work items are events (a call starting, an alarm) or
+/// continuations of code already running. While the gate is closed (a storage read is pending, or
+/// <c>BlockConcurrencyWhile</c> or a transaction runs) events wait, in their order, and continuations still
+/// run; when it opens the waiting events run before later ones. The gate's state is touched only by
+/// the thread that runs the loop, so it needs no lock.
+/// </remarks>
+internal sealed class ActivationScheduler : SynchronizationContext, IThreadPoolWorkItem, IOutputGate
 {
     // After this many items the loop yields the thread, so one busy object cannot starve the pool.
     private const int ItemsPerTurn = 128;
 
+    private static readonly SendOrPostCallback OpenGate = static state => ((ActivationScheduler)state!)._gateLocks--;
+
     private readonly ConcurrentQueue<WorkItem> _queue = new();
+    // Events that arrived while the gate was closed; only the loop's thread touches these two.
+    private readonly LinkedList<WorkItem> _held = new();
+    private int _gateLocks;
     private readonly ILogger _logger;
     private int _scheduled;
 
     public ActivationScheduler(ILogger logger) => _logger = logger;
 
-    public override void Post(SendOrPostCallback callback, object? state)
+    /// <summary>The storage whose writes the output gate waits for, once the instance has used it.</summary>
+    public ObjectStorage? Storage { get; set; }
+
+    /// <inheritdoc />
+    public Task? PendingWrites => Storage?.PendingWrites;
+
+    /// <summary>True while the input gate holds events back.</summary>
+    public bool IsInputGateClosed => _gateLocks > 0;
+
+    /// <summary>Closes the input gate once more; call from the instance's code (on this scheduler).</summary>
+    public void CloseInputGate() => _gateLocks++;
+
+    /// <summary>
+    /// Opens the input gate once, after the work items queued so far (the continuation of the code that
+    /// closed it among them) have run; call on this scheduler.
+    /// </summary>
+    public void OpenInputGateLater() => Post(OpenGate, this);
+
+    /// <summary>Opens the input gate once, now; call on this scheduler.</summary>
+    public void OpenInputGate() => _gateLocks--;
+
+    /// <summary>Holds an event that was already running ahead of every other waiting event; call on this scheduler.</summary>
+    public void HoldFirst(SendOrPostCallback callback, object? state) => _held.AddFirst(new WorkItem(callback, state, IsEvent: true));
+
+    public override void Post(SendOrPostCallback callback, object? state) => Enqueue(new WorkItem(callback, state, IsEvent: false));
+
+    /// <summary>Queues an event: it waits while the input gate is closed.</summary>
+    public void PostEvent(SendOrPostCallback callback, object? state) => Enqueue(new WorkItem(callback, state, IsEvent: true));
+
+    private void Enqueue(WorkItem item)
     {
-        _queue.Enqueue(new WorkItem(callback, state));
+        _queue.Enqueue(item);
         if (Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0)
         {
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
@@ -35,18 +76,18 @@ internal sealed class ActivationScheduler : SynchronizationContext, IThreadPoolW
     public override SynchronizationContext CreateCopy() => this;
 
     /// <summary>
-    /// Runs the work item on the calling thread when the scheduler is idle, and queues it otherwise;
-    /// items queued earlier still run first. Saves the thread hop of <see cref="Post"/>, at the price of
+    /// Runs the event on the calling thread when the scheduler is idle, and queues it otherwise; items
+    /// queued earlier still run first. Saves the thread hop of <see cref="PostEvent"/>, at the price of
     /// holding the calling thread while the object's code runs synchronously.
     /// </summary>
-    public void RunOrPost(SendOrPostCallback callback, object? state)
+    public void RunOrPostEvent(SendOrPostCallback callback, object? state)
     {
         if (Interlocked.CompareExchange(ref _scheduled, 1, 0) != 0)
         {
-            Post(callback, state);
+            PostEvent(callback, state);
             return;
         }
-        _queue.Enqueue(new WorkItem(callback, state));
+        _queue.Enqueue(new WorkItem(callback, state, IsEvent: true));
         ((IThreadPoolWorkItem)this).Execute();
     }
 
@@ -72,11 +113,27 @@ internal sealed class ActivationScheduler : SynchronizationContext, IThreadPoolW
     {
         while (true)
         {
-            for (var i = 0; i < ItemsPerTurn && _queue.TryDequeue(out var item); i++)
+            for (var i = 0; i < ItemsPerTurn; i++)
             {
+                if (_gateLocks == 0 && _held.Count > 0)
+                {
+                    var first = _held.First!.Value;
+                    _held.RemoveFirst();
+                    Run(first);
+                    continue;
+                }
+                if (!_queue.TryDequeue(out var item))
+                {
+                    break;
+                }
+                if (item.IsEvent && (_gateLocks > 0 || _held.Count > 0))
+                {
+                    _held.AddLast(item);
+                    continue;
+                }
                 Run(item);
             }
-            if (!_queue.IsEmpty)
+            if (!_queue.IsEmpty || (_gateLocks == 0 && _held.Count > 0))
             {
                 // Still busy: go to the back of the pool's queue and keep the scheduled flag.
                 ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
@@ -87,6 +144,7 @@ internal sealed class ActivationScheduler : SynchronizationContext, IThreadPoolW
             // while the loop finds the queue empty, and wait forever.
             Interlocked.Exchange(ref _scheduled, 0);
             // An item posted between the emptiness check and the reset would otherwise wait forever.
+            // Held events need no check: they move only when the gate opens, which is a work item of its own.
             if (_queue.IsEmpty || Interlocked.CompareExchange(ref _scheduled, 1, 0) != 0)
             {
                 return;
@@ -107,5 +165,5 @@ internal sealed class ActivationScheduler : SynchronizationContext, IThreadPoolW
         }
     }
 
-    private readonly record struct WorkItem(SendOrPostCallback Callback, object? State);
+    private readonly record struct WorkItem(SendOrPostCallback Callback, object? State, bool IsEvent);
 }

@@ -11,14 +11,14 @@ internal sealed class DurableObjectHost
 {
     private readonly Dictionary<string, NamespaceHost> _namespaces;
 
-    public DurableObjectHost(IOptions<DurableObjectsOptions> options, IServiceProvider services, TimeProvider time, ILoggerFactory loggers)
+    public DurableObjectHost(IOptions<DurableObjectsOptions> options, IServiceProvider services, TimeProvider time, ILoggerFactory loggers, StorageService storage)
     {
         var settings = options.Value;
         var secret = NamespaceSecret.Load(settings);
         var logger = loggers.CreateLogger("SourceGenDO.Server");
         _namespaces = settings.Namespaces.ToDictionary(
             pair => pair.Key,
-            pair => new NamespaceHost(pair.Key, pair.Value, NamespaceSecret.KeyFor(secret, pair.Key), settings, services, time, logger),
+            pair => new NamespaceHost(pair.Key, pair.Value, NamespaceSecret.KeyFor(secret, pair.Key), settings, services, time, logger, storage.Context),
             StringComparer.Ordinal);
         Handshake = new HandshakeResponse();
         foreach (var host in _namespaces.Values.OrderBy(host => host.Name, StringComparer.Ordinal))

@@ -9,11 +9,15 @@ namespace SourceGenDO.Server.Execution;
 internal sealed class NamespaceHost
 {
     private readonly ConcurrentDictionary<DurableObjectId, ObjectActivation> _activations = new();
+    // Activations gone (evicted or reset) whose commits are still in flight: the next activation of the
+    // same object reads the backend only after they finished. An entry leaves when its commits have.
+    private readonly ConcurrentDictionary<DurableObjectId, Task> _settling = new();
 
     public NamespaceHost(
         string name, DurableObjectDispatcher dispatcher, NamespaceIdKey key, DurableObjectsOptions options,
-        IServiceProvider services, TimeProvider time, ILogger logger)
+        IServiceProvider services, TimeProvider time, ILogger logger, StorageContext storage)
     {
+        Storage = storage;
         Name = name;
         Dispatcher = dispatcher;
         Key = key;
@@ -37,6 +41,8 @@ internal sealed class NamespaceHost
 
     public ILogger Logger { get; }
 
+    public StorageContext Storage { get; }
+
     public int ActivationCount => _activations.Count;
 
     /// <summary>Accepts one event for <paramref name="id"/>, activating the object if it is not live.</summary>
@@ -44,7 +50,7 @@ internal sealed class NamespaceHost
     {
         while (true)
         {
-            activation = _activations.GetOrAdd(id, static (id, host) => new ObjectActivation(host, id), this);
+            activation = _activations.GetOrAdd(id, static (id, host) => host.Activate(id), this);
             var result = activation.TryEnter();
             if (result != EnterResult.Deactivated)
             {
@@ -55,6 +61,55 @@ internal sealed class NamespaceHost
         }
     }
 
+    private ObjectActivation Activate(DurableObjectId id) =>
+        new(this, id, _settling.TryGetValue(id, out var predecessor) ? predecessor : Task.CompletedTask);
+
+    /// <summary>Takes a reset activation out, so that the next event of its object gets a new one.</summary>
+    public void Retire(ObjectActivation activation)
+    {
+        WaitForCommits(activation);
+        _activations.TryRemove(new KeyValuePair<DurableObjectId, ObjectActivation>(activation.Id, activation));
+    }
+
+    private void WaitForCommits(ObjectActivation activation)
+    {
+        var settled = activation.WhenSettled;
+        if (settled.IsCompleted)
+        {
+            return;
+        }
+        _settling[activation.Id] = settled;
+        settled.ContinueWith(
+            (_, state) => _settling.TryRemove(new KeyValuePair<DurableObjectId, Task>(((ObjectActivation)state!).Id, settled)),
+            activation, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>The events in progress or queued at the live activation of <paramref name="id"/>; for tests.</summary>
+    internal int EventsOf(DurableObjectId id) => _activations.TryGetValue(id, out var activation) ? activation.EventCount : 0;
+
+    /// <summary>True when <paramref name="id"/> has a live activation; for tests.</summary>
+    internal bool IsLive(DurableObjectId id) => _activations.ContainsKey(id);
+
+    /// <summary>True when no activation has an event in progress or a write not yet durable.</summary>
+    public bool IsQuiet => _activations.Values.All(static activation => activation.IsQuiet);
+
+    /// <summary>Runs the alarm handler of <paramref name="id"/> as an event; the task faults when the handler threw.</summary>
+    public Task RunAlarmAsync(DurableObjectId id, AlarmInfo info) => RunAlarmEvent(id, info, info.ScheduledTime);
+
+    /// <summary>Deletes the alarm of <paramref name="id"/> if it is still set for <paramref name="scheduledTime"/>.</summary>
+    public Task ClearAlarmAsync(DurableObjectId id, DateTimeOffset scheduledTime) => RunAlarmEvent(id, null, scheduledTime);
+
+    private Task RunAlarmEvent(DurableObjectId id, AlarmInfo? info, DateTimeOffset scheduledTime)
+    {
+        if (TryEnter(id, out var activation) != EnterResult.Entered)
+        {
+            return Task.FromException(new DurableObjectException(RemoteErrors.OverloadedMessage) { Overloaded = true, DurableObjectId = id });
+        }
+        var alarm = new AlarmEvent(activation, info, scheduledTime);
+        activation.Scheduler.PostEvent(AlarmEvent.Start, alarm);
+        return alarm.Completion;
+    }
+
     /// <summary>Evicts every activation that has been idle for the configured time.</summary>
     public void EvictIdle()
     {
@@ -62,6 +117,7 @@ internal sealed class NamespaceHost
         {
             if (activation.TryDeactivateIfIdle(Options.IdleTimeout))
             {
+                WaitForCommits(activation);
                 _activations.TryRemove(new KeyValuePair<DurableObjectId, ObjectActivation>(id, activation));
                 Logger.LogDebug("Evicted idle durable object {Namespace}/{Id}.", Name, id);
             }

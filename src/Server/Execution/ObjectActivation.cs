@@ -1,29 +1,63 @@
+using Microsoft.Extensions.Logging;
 using SourceGenDO.Dispatch;
+using SourceGenDO.Server.Rpc;
+using SourceGenDO.Wire;
 
 namespace SourceGenDO.Server.Execution;
 
 /// <summary>
 /// One live instance of a durable object: its scheduler, its count of unfinished events (which bounds
-/// its queue and decides when it is idle), and the instance itself, constructed by the first event.
+/// its queue and decides when it is idle), its storage, and the instance itself, constructed by the
+/// first event. A reset (a failed write, a failed <c>BlockConcurrencyWhile</c>, <c>Ctx.Abort</c>) ends the
+/// activation for good: its events fail with the reset's error and the next event gets a new activation.
 /// </summary>
-internal sealed class ObjectActivation
+internal sealed class ObjectActivation : IInstanceHost
 {
     private const int Deactivated = -1;
 
     private readonly NamespaceHost _host;
+    private readonly Task _predecessor;
     private int _events;
     private long _idleSince;
     private DurableObject? _instance;
+    private ObjectStorage? _storage;
+    private volatile Error? _resetError;
 
-    public ObjectActivation(NamespaceHost host, DurableObjectId id)
+    public ObjectActivation(NamespaceHost host, DurableObjectId id, Task predecessor)
     {
         _host = host;
+        _predecessor = predecessor;
         Id = id;
         Scheduler = new ActivationScheduler(host.Logger);
         _idleSince = host.Time.GetTimestamp();
     }
 
     public DurableObjectId Id { get; }
+
+    public string Namespace => _host.Name;
+
+    /// <summary>The error every event of this activation fails with once it was reset; null until then.</summary>
+    public Error? ResetError => _resetError;
+
+    /// <summary>The instance's storage, created on first use.</summary>
+    public ObjectStorage Storage
+    {
+        get
+        {
+            if (_storage is { } storage)
+            {
+                return storage;
+            }
+            storage = new ObjectStorage(this, _host.Storage, _predecessor);
+            Scheduler.Storage = storage;
+            return _storage = storage;
+        }
+    }
+
+    IObjectStorageCore IInstanceHost.Storage => Storage;
+
+    /// <summary>Completes when no commit of this activation is in flight.</summary>
+    public Task WhenSettled => _storage?.WhenSettled ?? Task.CompletedTask;
 
     public ActivationScheduler Scheduler { get; }
 
@@ -36,7 +70,7 @@ internal sealed class ObjectActivation
         while (true)
         {
             var events = Volatile.Read(ref _events);
-            if (events == Deactivated)
+            if (events == Deactivated || _resetError is not null)
             {
                 return EnterResult.Deactivated;
             }
@@ -66,14 +100,65 @@ internal sealed class ObjectActivation
         Interlocked.Decrement(ref _events);
     }
 
+    /// <summary>The events in progress or queued.</summary>
+    public int EventCount => Math.Max(0, Volatile.Read(ref _events));
+
+    /// <summary>True when no event is in progress and every write is durable.</summary>
+    public bool IsQuiet => Volatile.Read(ref _events) <= 0 && _storage is not { IsSettled: false };
+
     /// <summary>The instance, constructed on first use; call only from <see cref="Scheduler"/>.</summary>
     public DurableObject GetOrCreateInstance() =>
-        _instance ??= Dispatcher.Create(new DurableObjectState(Id, _host.Services));
+        _instance ??= Dispatcher.Create(new DurableObjectState(Id, _host.Services, this));
+
+    public async Task<T> RunExclusiveAsync<T>(Func<Task<T>> body, bool resetOnFailure)
+    {
+        if (SynchronizationContext.Current != Scheduler)
+        {
+            throw new InvalidOperationException("BlockConcurrencyWhile and TransactionAsync must be called from the durable object's own code, not from another thread.");
+        }
+        Scheduler.CloseInputGate();
+        try
+        {
+            return await body().ConfigureAwait(true);
+        }
+        catch (Exception e) when (resetOnFailure && e is not DurableObjectException { DurableObjectReset: true })
+        {
+            Reset(new DurableObjectException(e.Message, e) { DurableObjectReset = true, DurableObjectId = Id });
+            throw;
+        }
+        finally
+        {
+            Scheduler.OpenInputGateLater();
+        }
+    }
+
+    void IInstanceHost.Reset(DurableObjectException error) => Reset(error);
+
+    /// <summary>
+    /// Resets the activation: the instance is dropped, its storage fails from now on, writes not yet
+    /// handed to the committer are discarded, and every event of this activation (running, held by a gate
+    /// or queued) fails with <paramref name="error"/>. New events go to a new activation.
+    /// </summary>
+    public void Reset(DurableObjectException error, bool fromStorage = false)
+    {
+        if (_resetError is not null)
+        {
+            return;
+        }
+        _resetError = RemoteErrors.FromRuntime(error.Message, reset: true);
+        _host.Logger.LogWarning(
+            fromStorage ? "Durable object {Namespace}/{Id} was reset because a write failed: {Reason}" : "Durable object {Namespace}/{Id} was reset: {Reason}",
+            _host.Name, Id, error.Message);
+        _storage?.Break(error);
+        _host.Retire(this);
+        Scheduler.Post(static state => ((ObjectActivation)state!).DisposeInstance(), this);
+    }
 
     /// <summary>Deactivates the activation if it has had no event for <paramref name="idleTimeout"/>.</summary>
     public bool TryDeactivateIfIdle(TimeSpan idleTimeout)
     {
-        if (Volatile.Read(ref _events) != 0 || _host.Time.GetElapsedTime(Volatile.Read(ref _idleSince)) < idleTimeout)
+        if (Volatile.Read(ref _events) != 0 || _host.Time.GetElapsedTime(Volatile.Read(ref _idleSince)) < idleTimeout
+            || _storage is { IsSettled: false })
         {
             return false;
         }
@@ -87,6 +172,7 @@ internal sealed class ObjectActivation
 
     private void DisposeInstance()
     {
+        _storage?.Drop();
         switch (_instance)
         {
             case IAsyncDisposable asyncDisposable:

@@ -52,9 +52,11 @@ public static class DurableObjectsServiceCollectionExtensions
             grpc.MaxSendMessageSize = PayloadLimits.MaxFrameBytes;
         });
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<StorageService>();
         services.TryAddSingleton<DurableObjectHost>();
         services.TryAddSingleton<DurableObjectsService>();
         services.TryAddSingleton<IDurableObjectNamespaceProvider, LocalNamespaceProvider>();
+        services.AddHostedService<StorageLifetime>();
         services.AddHostedService<EvictionService>();
         return services;
     }

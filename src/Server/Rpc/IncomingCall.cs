@@ -23,6 +23,11 @@ internal sealed class IncomingCall
     private int _hold;
     // Set when the call is answered on a later turn than its first, whose hold is released by then.
     private bool _answersLater;
+    // Set when the first turn found the input gate closed by the constructor and waited for it to open.
+    private bool _waitedForGate;
+    // The answer while the output gate holds it.
+    private ReadOnlyMemory<byte> _heldValue;
+    private Error? _heldError;
 
     private IncomingCall()
     {
@@ -45,6 +50,12 @@ internal sealed class IncomingCall
 
     private void Run()
     {
+        if (_waitedForGate)
+        {
+            // The hold was released when the first try ended.
+            RunFirstTurn();
+            return;
+        }
         // Answering may recycle this instance: what the release needs is read first.
         var stream = _stream;
         var hold = _hold;
@@ -60,10 +71,24 @@ internal sealed class IncomingCall
 
     private void RunFirstTurn()
     {
+        if (_activation.ResetError is { } reset)
+        {
+            Finish(reset);
+            return;
+        }
         ValueTask<ReadOnlyMemory<byte>> pending;
         try
         {
             var instance = _activation.GetOrCreateInstance();
+            if (_activation.Scheduler.IsInputGateClosed)
+            {
+                // The constructor called BlockConcurrencyWhile: the call starts once that has finished,
+                // still ahead of every event that arrived after it.
+                _waitedForGate = true;
+                _answersLater = true;
+                _activation.Scheduler.HoldFirst(Start, this);
+                return;
+            }
             pending = _activation.Dispatcher.InvokeAsync(instance, _call.Method, _call.Args, _cancellation);
         }
         catch (Exception e)
@@ -131,6 +156,53 @@ internal sealed class IncomingCall
 
     private void Answer(ReadOnlyMemory<byte> value, Error? error)
     {
+        if (_activation.ResetError is { } reset)
+        {
+            // A reset instance releases nothing: whatever the event produced, its caller gets the reset.
+            value = default;
+            error = reset;
+        }
+        else if (_activation.Scheduler.PendingWrites is { IsCompletedSuccessfully: false } pending)
+        {
+            // The output gate: the answer leaves once every write made before it is durable.
+            if (pending.IsCompleted)
+            {
+                value = default;
+                error = ResetErrorOf(pending);
+            }
+            else
+            {
+                _heldValue = value;
+                _heldError = error;
+                _answersLater = true;
+                pending.ContinueWith(
+                    static (task, state) => ((IncomingCall)state!).ReleaseHeld(task),
+                    this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                return;
+            }
+        }
+        Send(value, error);
+    }
+
+    private void ReleaseHeld(Task durable)
+    {
+        var value = _heldValue;
+        var error = _heldError;
+        _heldValue = default;
+        _heldError = null;
+        if (!durable.IsCompletedSuccessfully)
+        {
+            value = default;
+            error = _activation.ResetError ?? ResetErrorOf(durable);
+        }
+        Send(value, error);
+    }
+
+    private static Error ResetErrorOf(Task failed) =>
+        RemoteErrors.FromRuntime(failed.Exception?.GetBaseException().Message ?? "A write of the durable object failed.", reset: true);
+
+    private void Send(ReadOnlyMemory<byte> value, Error? error)
+    {
         var stream = _stream;
         var activation = _activation;
         var call = _call;
@@ -142,6 +214,7 @@ internal sealed class IncomingCall
         _cancellation = default;
         _hold = 0;
         _answersLater = false;
+        _waitedForGate = false;
         ObjectCache<IncomingCall>.Return(this);
         // The event ends before its answer leaves: a caller holding the result finds the event counted out
         // (and the idle time stamped) already.

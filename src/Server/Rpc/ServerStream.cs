@@ -319,12 +319,12 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         var incoming = IncomingCall.Rent(this, activation, call, cancellation, hold);
         if (inline)
         {
-            activation.Scheduler.RunOrPost(IncomingCall.Start, incoming);
+            activation.Scheduler.RunOrPostEvent(IncomingCall.Start, incoming);
         }
         else
         {
             // Posted: one slow object must not hold up the other channels of this stream.
-            activation.Scheduler.Post(IncomingCall.Start, incoming);
+            activation.Scheduler.PostEvent(IncomingCall.Start, incoming);
         }
     }
 

@@ -8,6 +8,9 @@ namespace SourceGenDO.Server.Storage;
 /// <remarks>
 /// Keys are compared by their UTF-8 bytes. Every member may be called from any thread, concurrently
 /// with others; <see cref="CommitAsync"/> is never called again before the previous call completed.
+/// An object left with no keys and no alarm is not kept, and its name goes with it (a later batch that
+/// carries the name stores it again), so what a backend holds is exactly the objects with stored data or
+/// an alarm. A batch that changes nothing (<see cref="ObjectWriteBatch.IsEmpty"/>) is skipped.
 /// </remarks>
 public interface IStorageBackend : IAsyncDisposable
 {

@@ -1,0 +1,65 @@
+namespace SourceGenDO.Server.Execution;
+
+/// <summary>
+/// One run of an object's <c>Alarm</c> handler, delivered as an event like a call (it waits at the input
+/// gate, and counts toward the object's queue bound). When the handler succeeds the alarm is deleted,
+/// unless the handler set another.
+/// </summary>
+internal sealed class AlarmEvent
+{
+    public static readonly SendOrPostCallback Start = static state => _ = ((AlarmEvent)state!).RunAsync();
+
+    private readonly ObjectActivation _activation;
+    private readonly AlarmInfo? _info;
+    private readonly DateTimeOffset _scheduledTime;
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>An event that runs the handler with <paramref name="info"/>, or, when null, only drops the alarm set for <paramref name="scheduledTime"/>.</summary>
+    public AlarmEvent(ObjectActivation activation, AlarmInfo? info, DateTimeOffset scheduledTime)
+    {
+        _activation = activation;
+        _info = info;
+        _scheduledTime = scheduledTime;
+    }
+
+    public Task Completion => _done.Task;
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            if (_activation.ResetError is { } reset)
+            {
+                throw new DurableObjectException(reset.Message) { DurableObjectReset = true, DurableObjectId = _activation.Id };
+            }
+            var instance = _activation.GetOrCreateInstance();
+            if (_activation.Scheduler.IsInputGateClosed)
+            {
+                // The constructor called BlockConcurrencyWhile: run once it finished, ahead of later events.
+                _activation.Scheduler.HoldFirst(Start, this);
+                return;
+            }
+            if (_info is not null)
+            {
+                await instance.Alarm(_info).ConfigureAwait(true);
+            }
+            var storage = _activation.Storage;
+            if (await storage.GetAlarmAsync().ConfigureAwait(true) is { } current && SameTime(current, _scheduledTime))
+            {
+                storage.SetAlarm(null);
+            }
+            // Done only once the deletion is durable: the scheduler must not find the alarm still stored.
+            await storage.SyncAsync().ConfigureAwait(true);
+            _activation.Exit();
+            _done.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            _activation.Exit();
+            _done.TrySetException(e);
+        }
+    }
+
+    // Backends may keep alarm times to the millisecond.
+    private static bool SameTime(DateTimeOffset a, DateTimeOffset b) => Math.Abs((a - b).Ticks) < TimeSpan.TicksPerMillisecond;
+}

@@ -7,8 +7,8 @@ namespace SourceGenDO.Load.Coordinator;
 /// <summary>Collects the durable command's measurements and renders its markdown table, the targets and the JSON file.</summary>
 internal sealed class DurableReport(string environment, int rounds, double seconds, string dataRoot, string disk, string baselineConnections)
 {
-    /// <summary>The server's storage cache bound the memory case runs with: <c>DurableObjectsOptions.StorageCacheBytes</c>' default.</summary>
-    private const long CacheBytes = 64L * 1024 * 1024;
+    /// <summary>The server's storage cache bound the memory case runs with: <see cref="Server.DurableObjectsOptions.StorageCacheBytes"/>' default.</summary>
+    private static readonly long CacheBytes = new Server.DurableObjectsOptions().StorageCacheBytes;
 
     /// <summary>
     /// The targets of issue 10: which SourceGenDO scenario is compared with which baseline scenario, and
@@ -23,11 +23,11 @@ internal sealed class DurableReport(string environment, int rounds, double secon
         ("durable-objects1000", "durable-objects1000", "64 writers, 1,000 rows", 10),
     ];
 
-    private readonly List<(int Round, Measurement Measurement)> _measurements = [];
+    private readonly List<(int Round, Measurement Measurement, double LoadAverage)> _measurements = [];
 
     public MemoryMeasurement? Memory { get; set; }
 
-    public void Add(int round, Measurement measurement) => _measurements.Add((round, measurement));
+    public void Add(int round, Measurement measurement, double loadAverage) => _measurements.Add((round, measurement, loadAverage));
 
     public string ToJson() => JsonSerializer.Serialize(new
     {
@@ -37,7 +37,7 @@ internal sealed class DurableReport(string environment, int rounds, double secon
         dataRoot,
         disk,
         baselineConnections,
-        measurements = _measurements.Select(m => new { m.Round, m.Measurement.System, m.Measurement.Scenario, m.Measurement.Result, m.Measurement.IdleBytes, m.Measurement.PeakBytes }),
+        measurements = _measurements.Select(m => new { m.Round, m.Measurement.System, m.Measurement.Scenario, m.Measurement.Result, m.Measurement.IdleBytes, m.Measurement.PeakBytes, m.LoadAverage }),
         memory = Memory,
     }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
 
@@ -48,7 +48,7 @@ internal sealed class DurableReport(string environment, int rounds, double secon
         text.AppendLine();
         if (_measurements.Count > 0)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"{rounds} interleaved rounds of {seconds:0.#} s per system and scenario; medians over rounds. `sourcegendo`: server and client in separate processes on loopback, every call one durable `Increment` (SQLite backend, synchronous=FULL). `{DurableRun.Baseline}`: in the client process, no network, every call one committed SQLite transaction (an UPSERT of the counter row; WAL, synchronous=FULL), the writers {(baselineConnections == "one" ? "taking turns on one connection" : "each on its own connection")}.");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{rounds} interleaved rounds of {seconds:0.#} s per system and scenario; medians over rounds. `sourcegendo`: server and client in separate processes on loopback, every call one durable `Increment` (SQLite backend, synchronous=FULL). `{DurableRun.Baseline}`: in the client process, no network, every call one committed SQLite transaction (an UPSERT of the counter row; WAL, synchronous=FULL), the writers {(baselineConnections == "one" ? "taking turns on one connection" : "each on its own connection")}. The machine's 1-minute load average at the start of the measurements: {_measurements.Min(m => m.LoadAverage):0.0} to {_measurements.Max(m => m.LoadAverage):0.0} (other work shares its {System.Environment.ProcessorCount} cores and its disk).");
             text.AppendLine();
             text.AppendLine("| scenario | system | callers | objects (rows) | calls/s | p50 µs | p99 µs | client CPU µs/call | server CPU µs/call | server RSS peak |");
             text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");

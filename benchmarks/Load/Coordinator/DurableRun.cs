@@ -45,13 +45,14 @@ internal static class DurableRun
                 foreach (var system in new[] { Systems.SourceGenDO, Baseline })
                 {
                     var data = FreshDirectory(dataRoot, $"{scenario}-{system}-{round}");
+                    var load = LoadAverage();
                     try
                     {
                         var measured = system == Baseline
                             ? await MeasureBaselineAsync(loadDll, scenario, data, connections, warmup, seconds)
                             : await MeasureServerAsync(loadDll, scenario, data, warmup, seconds);
-                        Console.WriteLine($"{scenario,-20} round {round} {system,-12} {measured.Result.CallsPerSecond,10:N0} calls/s  p50 {measured.Result.P50Us,9:N1} us  p99 {measured.Result.P99Us,9:N1} us  server RSS peak {measured.PeakBytes / 1048576.0,6:N1} MiB");
-                        report.Add(round, measured);
+                        Console.WriteLine($"{scenario,-20} round {round} {system,-12} {measured.Result.CallsPerSecond,10:N0} calls/s  p50 {measured.Result.P50Us,9:N1} us  p99 {measured.Result.P99Us,9:N1} us  server RSS peak {measured.PeakBytes / 1048576.0,6:N1} MiB  load {load:N1}");
+                        report.Add(round, measured, load);
                     }
                     finally
                     {
@@ -160,6 +161,14 @@ internal static class DurableRun
         Console.WriteLine($"memory: {measured.Objects:N0} x {measured.ValueBytes / 1024} KiB written in {measured.WriteSeconds:N1} s, read back in {measured.ReadSeconds:N1} s; server RSS idle {idle / 1048576.0:N0} MiB, peak write {peaks["write"] / 1048576.0:N0} MiB, peak read {peaks["read"] / 1048576.0:N0} MiB, final {final / 1048576.0:N0} MiB, VmHWM {highWater / 1048576.0:N0} MiB");
         return new MemoryMeasurement(measured, idle, peaks["write"], peaks["read"], final, highWater, stored, checkpoints);
     }
+
+    /// <summary>
+    /// The machine's 1-minute load average: other work on the same cores (and the same disk) moves every
+    /// figure, so the report says how busy the machine was.
+    /// </summary>
+    private static double LoadAverage() => File.Exists("/proc/loadavg")
+        ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture)
+        : double.NaN;
 
     /// <summary>The kernel's record of the process's peak resident set (VmHWM), which sampling cannot miss.</summary>
     private static long HighWaterBytes(int pid)

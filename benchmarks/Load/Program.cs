@@ -4,14 +4,19 @@ using SourceGenDO.Load.Roles;
 
 // One executable, several roles: the coordinator ("run") starts the others as separate processes.
 //   run [--rounds 3] [--warmup 2] [--seconds 10] [--scenarios seq,p64] [--systems sourcegendo,raw] [--out dir]
-//   server --system sourcegendo|raw --port P
+//   durable [--rounds 3] [--warmup 2] [--seconds 10] [--scenarios durable-seq,durable-p64,durable-objects1000,memory] [--out dir]
+//   server --system sourcegendo|raw --port P [--data DIR]
 //   client --system sourcegendo|raw|raw-packed --scenario seq|p64|p1024|objects1000|first-call --port P [--server-pid N]
+//   client --system sourcegendo --scenario durable-seq|durable-p64|durable-objects1000|memory --port P [--server-pid N]
+//   client --system sqlite-tx --scenario durable-seq|durable-p64|durable-objects1000 --data DIR [--connections one|each]
 var role = args.FirstOrDefault() ?? "run";
 var arguments = new Arguments(args);
 switch (role)
 {
     case "run":
         return await BenchmarkRun.RunAsync(arguments);
+    case "durable":
+        return await DurableRun.RunAsync(arguments);
     case "server":
         await (arguments.Require("system") switch
         {
@@ -23,6 +28,11 @@ switch (role)
     case "client":
         var system = arguments.Require("system");
         var scenarioName = arguments.Require("scenario");
+        if (scenarioName == "memory")
+        {
+            Console.WriteLine((await SgdoMemoryClientRole.RunAsync(arguments)).ToJson());
+            return 0;
+        }
         var result = scenarioName == "first-call"
             ? await (system == "sourcegendo" ? SgdoClientRole.FirstCallAsync(arguments) : RawClientRole.FirstCallAsync(arguments))
             : await (system switch
@@ -30,11 +40,12 @@ switch (role)
                 "sourcegendo" => SgdoClientRole.RunAsync(arguments, Scenario.Named(scenarioName)),
                 "raw" => RawClientRole.RunAsync(arguments, Scenario.Named(scenarioName), packed: false),
                 "raw-packed" => RawClientRole.RunAsync(arguments, Scenario.Named(scenarioName), packed: true),
+                "sqlite-tx" => SqliteTxClientRole.RunAsync(arguments, Scenario.Named(scenarioName)),
                 var other => throw new ArgumentException($"Unknown client system \"{other}\"."),
             });
         Console.WriteLine(result.ToJson());
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown role \"{role}\": use run, server or client.");
+        Console.Error.WriteLine($"Unknown role \"{role}\": use run, durable, server or client.");
         return 2;
 }

@@ -15,7 +15,8 @@ internal sealed record ScenarioResult(
     double ClientCpuSeconds = 0,
     double? ServerCpuSeconds = null,
     long? ClientAllocatedBytes = null,
-    long? FirstCallUnixMs = null)
+    long? FirstCallUnixMs = null,
+    long? CompletedCalls = null)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {

@@ -103,7 +103,7 @@ internal static class BenchmarkRun
     }
 
     /// <summary>Publishes <paramref name="project"/> ReadyToRun into <paramref name="output"/>; returns the path of <paramref name="dll"/> there.</summary>
-    private static string Publish(string root, string project, string output, string dll)
+    internal static string Publish(string root, string project, string output, string dll)
     {
         using var publish = Process.Start(new ProcessStartInfo("dotnet",
         [

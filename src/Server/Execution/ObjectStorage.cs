@@ -413,7 +413,9 @@ internal sealed class ObjectStorage : IObjectStorageCore
             return open;
         }
         _open = new ObjectWriteBatch(_address, _activation.Id.Name);
-        _openDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Synchronous continuations: what waits on a batch (held answers, held calls, SyncAsync) only posts
+        // to a scheduler, so it may run on the committer's thread.
+        _openDone = new TaskCompletionSource();
         _openSequence = ++_nextSequence;
         // Queued behind the work item running now: everything written before the next await joins this batch.
         _activation.Scheduler.Post(static state => ((ObjectStorage)state!).Flush(), this);

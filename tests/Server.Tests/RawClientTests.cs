@@ -5,6 +5,7 @@ using SourceGenDO.Wire;
 namespace SourceGenDO.Server.Tests;
 
 /// <summary>What a client that only knows the wire contract gets, good input and bad.</summary>
+[Collection(FrameBatchingCollection.Name)]
 public sealed class RawClientTests : IAsyncLifetime
 {
     private RunningServer _server = null!;

@@ -1,5 +1,6 @@
 using SourceGenDO.TestObjects;
 using SourceGenDO.Wire;
+using SourceGenDO.Tests.Shared;
 
 namespace SourceGenDO.Server.Tests;
 

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SourceGenDO.TestObjects;
+using SourceGenDO.Tests.Shared;
 
 namespace SourceGenDO.Server.Tests;
 

@@ -39,6 +39,8 @@ internal sealed class ObjectStorage : IObjectStorageCore
     private DateTimeOffset? _alarm;
     private bool _alarmKnown;
     private DurableObjectException? _broken;
+    // What PendingWrites returns once broken: made once, not on every look of the output gate.
+    private Task? _brokenTask;
     private bool _dropped;
     private readonly Func<bool> _isBroken;
 
@@ -51,8 +53,6 @@ internal sealed class ObjectStorage : IObjectStorageCore
         _predecessor = predecessor.IsCompletedSuccessfully ? context.Ready : Task.WhenAll(predecessor, context.Ready);
     }
 
-    public ObjectAddress Address => _address;
-
     /// <summary>Null when every write so far is durable; else the task of the latest one (faulted when storage broke).</summary>
     public Task? PendingWrites
     {
@@ -62,7 +62,7 @@ internal sealed class ObjectStorage : IObjectStorageCore
             {
                 if (_broken is { } broken)
                 {
-                    return Task.FromException(broken);
+                    return _brokenTask ??= Task.FromException(broken);
                 }
                 if (_openDone is { } open)
                 {
@@ -485,7 +485,7 @@ internal sealed class ObjectStorage : IObjectStorageCore
             }
             if (batch.AlarmChanged || batch.DeleteAll)
             {
-                _context.AlarmChanged(_address, batch.Name, batch.AlarmChanged ? batch.Alarm : null);
+                _context.AlarmChanged();
             }
             completion.Done.TrySetResult();
             return;

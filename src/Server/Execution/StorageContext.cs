@@ -11,7 +11,7 @@ internal sealed class StorageContext
     private readonly CancellationTokenSource _stopping = new();
     private volatile bool _stopped;
 
-    public StorageContext(IStorageBackend backend, Func<ObjectWriteBatch, Func<bool>, Task> commit, StorageCacheBudget budget, Action<ObjectAddress, string?, DateTimeOffset?> alarmChanged, Task ready)
+    public StorageContext(IStorageBackend backend, Func<ObjectWriteBatch, Func<bool>, Task> commit, StorageCacheBudget budget, Action alarmChanged, Task ready)
     {
         Ready = ready;
         Backend = backend;
@@ -33,8 +33,8 @@ internal sealed class StorageContext
 
     public StorageCacheBudget Budget { get; }
 
-    /// <summary>Told after a commit that set or deleted an object's alarm.</summary>
-    public Action<ObjectAddress, string?, DateTimeOffset?> AlarmChanged { get; }
+    /// <summary>Told after a commit that set or deleted an alarm, so the alarm scheduler looks again.</summary>
+    public Action AlarmChanged { get; }
 
     /// <summary>Canceled when the server stops; backend reads in progress end with it.</summary>
     public CancellationToken Stopping => _stopping.Token;

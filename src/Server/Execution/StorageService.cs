@@ -62,7 +62,7 @@ internal sealed class StorageService : IAsyncDisposable
         }
     }
 
-    private void OnAlarmChanged(ObjectAddress address, string? name, DateTimeOffset? time) => _alarms?.AlarmChanged();
+    private void OnAlarmChanged() => _alarms?.AlarmChanged();
 
     /// <summary>Commits what is queued, then refuses storage from now on.</summary>
     public async Task StopAsync()

@@ -1,3 +1,5 @@
+using SourceGenDO.Tests.Shared;
+
 namespace SourceGenDO.EndToEnd.Tests.Durability;
 
 /// <summary>An alarm is durable: set, then the server killed with SIGKILL before its time, it fires in the next server.</summary>
@@ -10,7 +12,7 @@ public sealed class AlarmAcrossCrashTests
         var name = ServerFixture.UniqueName("alarm");
         string id;
         DateTimeOffset scheduled;
-        await using (var killed = await ServerProcess.StartAsync(directory.Path))
+        await using (var killed = await ServerProcess.StartOverAsync(directory.Path))
         {
             await using var client = await killed.ConnectAsync();
             var alarm = client.GetNamespace<NamedAlarmStub>("NAMED_ALARMS").GetByName(name);
@@ -23,7 +25,7 @@ public sealed class AlarmAcrossCrashTests
             await killed.KillAsync();
         }
 
-        await using var restarted = await ServerProcess.StartAsync(directory.Path);
+        await using var restarted = await ServerProcess.StartOverAsync(directory.Path);
         await using var restartedClient = await restarted.ConnectAsync();
         // Reached by its id alone, which carries no name: the name the handler sees can only come from storage.
         var namespaces = restartedClient.GetNamespace<NamedAlarmStub>("NAMED_ALARMS");

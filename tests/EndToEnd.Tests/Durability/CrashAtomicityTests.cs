@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Xunit.Abstractions;
+using SourceGenDO.Tests.Shared;
 
 namespace SourceGenDO.EndToEnd.Tests.Durability;
 
@@ -28,7 +29,7 @@ public sealed class CrashAtomicityTests(ITestOutputHelper output)
 
         for (var round = 0; round <= Kills; round++)
         {
-            await using var server = await ServerProcess.StartAsync(directory.Path);
+            await using var server = await ServerProcess.StartOverAsync(directory.Path);
             var clients = await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => server.ConnectAsync()));
             try
             {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Xunit.Abstractions;
+using SourceGenDO.Tests.Shared;
 
 namespace SourceGenDO.EndToEnd.Tests.Durability;
 
@@ -31,7 +32,7 @@ public sealed class CrashDurabilityTests(ITestOutputHelper output)
         for (var round = 0; round <= Kills; round++)
         {
             starting.Start();
-            await using var server = await ServerProcess.StartAsync(directory.Path);
+            await using var server = await ServerProcess.StartOverAsync(directory.Path);
             starting.Stop();
             var clients = await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => server.ConnectAsync()));
             try

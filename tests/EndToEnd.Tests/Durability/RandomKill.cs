@@ -1,3 +1,5 @@
+using SourceGenDO.Tests.Shared;
+
 namespace SourceGenDO.EndToEnd.Tests.Durability;
 
 /// <summary>

@@ -91,8 +91,9 @@ public sealed class AlarmTests : IAsyncLifetime
         await Eventually.True(() => !ns.IsLive(alarm.Id), "the instance was evicted");
 
         _time.Advance(TimeSpan.FromMinutes(1));
-        await Eventually.True(() => RunsOf(name).Count == 1, "the alarm ran on a new instance");
-        Assert.Equal(name, Alarms.Runs.Single(run => run.Name == name).Name);
+        // RunsOf counts the runs whose instance saw this name in Ctx.Id.Name: a run without it would not count.
+        await Eventually.True(() => RunsOf(name).Count == 1, "the alarm ran on a new instance that knew its name");
+        Assert.True(ns.IsLive(alarm.Id), "the alarm constructed a new instance");
     }
 
     [Fact]

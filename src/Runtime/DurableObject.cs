@@ -39,4 +39,21 @@ public abstract class DurableObject
     /// once. The default does nothing.
     /// </summary>
     protected internal virtual Task Alarm(AlarmInfo alarmInfo) => Task.CompletedTask;
+
+    /// <summary>
+    /// Handles an HTTP request sent with <c>stub.FetchAsync</c> or through a route the server maps to the
+    /// object, whatever host name its URL names: method, path, query, headers and body arrive as the
+    /// caller sent them, and the response goes back as returned. It runs as an event, one at a time with
+    /// calls and alarms. An exception reaches a stub caller as the exception itself, as a call's would.
+    /// The default answers 501 Not Implemented, saying that the class has no handler.
+    /// </summary>
+    protected internal virtual Task<HttpResponseMessage> Fetch(HttpRequestMessage request)
+    {
+        var response = new HttpResponseMessage(System.Net.HttpStatusCode.NotImplemented)
+        {
+            Content = new StringContent($"The durable object class {GetType().FullName} has no Fetch handler: override DurableObject.Fetch to answer HTTP requests."),
+            RequestMessage = request,
+        };
+        return Task.FromResult(response);
+    }
 }

@@ -40,7 +40,8 @@ internal sealed partial class StubChannel
 
     /// <summary>Holds a call until <paramref name="gate"/> (if any) and the calls held before it let it go.</summary>
     private Task<T>? Hold<T>(
-        string method, WireWriter arguments, ResultReader<T>? readResult, Task? gate, CancellationToken cancellationToken, out PendingCall<T>? pending)
+        string method, WireWriter arguments, ResultReader<T>? readResult, Task? gate, CancellationToken cancellationToken, out PendingCall<T>? pending,
+        ClientFetch? fetch)
     {
         pending = null;
         var stream = Volatile.Read(ref _stream) ?? _client.CurrentStream();
@@ -50,6 +51,7 @@ internal sealed partial class StubChannel
             return Task.FromException<T>(stream.Overloaded(Id));
         }
         pending = PendingCall<T>.RentUnbound(this, method, readResult);
+        pending.Fetch = fetch;
         Interlocked.Increment(ref _inFlight);
         var held = new HeldCall<T>(this, method, arguments.TakePooled(), gate, stream, cancellationToken, pending);
         if (cancellationToken.CanBeCanceled)

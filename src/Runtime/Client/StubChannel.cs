@@ -50,7 +50,8 @@ internal sealed partial class StubChannel
             : pending!.AwaitableWithoutResult;
 
     /// <summary>Sends a call, or returns the completed task of a call that cannot be sent.</summary>
-    private Task<T>? Send<T>(string method, WireWriter arguments, ResultReader<T>? readResult, CancellationToken cancellationToken, out PendingCall<T>? pending)
+    private Task<T>? Send<T>(
+        string method, WireWriter arguments, ResultReader<T>? readResult, CancellationToken cancellationToken, out PendingCall<T>? pending, ClientFetch? fetch = null)
     {
         pending = null;
         if (arguments.Length > PayloadLimits.MaxPayloadBytes)
@@ -74,7 +75,7 @@ internal sealed partial class StubChannel
         var gate = ClosedGate();
         if (gate is not null || _holding)
         {
-            return Hold(method, arguments, readResult, gate, cancellationToken, out pending);
+            return Hold(method, arguments, readResult, gate, cancellationToken, out pending, fetch);
         }
         // Checked before binding too: a stub made per request while the client is full must not queue an
         // open (and later a close) for a call it refuses.
@@ -94,6 +95,7 @@ internal sealed partial class StubChannel
         // once the frame is written) and the writer goes back for reuse.
         var args = arguments.TakePooled();
         pending = PendingCall<T>.Rent(this, _number, stream, method, readResult);
+        pending.Fetch = fetch;
         Interlocked.Increment(ref _inFlight);
         var cancellable = cancellationToken.CanBeCanceled;
         if (cancellable)

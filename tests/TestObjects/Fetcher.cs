@@ -8,7 +8,7 @@ namespace SourceGenDO.TestObjects;
 /// Answers HTTP requests sent with <c>stub.FetchAsync</c>, one path per behaviour the fetch tests prove;
 /// its RPC methods share a log with the fetches, to show their order.
 /// </summary>
-public class Fetcher(DurableObjectState ctx) : DurableObject(ctx)
+public class Fetcher(DurableObjectState ctx, DurableObjectNamespace<FetcherStub> fetchers) : DurableObject(ctx)
 {
     private readonly List<string> _log = [];
 
@@ -22,6 +22,31 @@ public class Fetcher(DurableObjectState ctx) : DurableObject(ctx)
     }
 
     public Task<List<string>> Log() => Task.FromResult(_log);
+
+    /// <summary>Writes, then fetches another fetcher: the output gate holds the fetch until the write is durable.</summary>
+    public async Task<string> WriteAndFetch(string otherName, string value)
+    {
+        Ctx.Storage.Put("written", value);
+        using var response = await fetchers.GetByName(otherName).FetchAsync("http://do/log?" + value);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>Fetches a generated body of <paramref name="bytes"/> from another fetcher and counts it, object to object.</summary>
+    public async Task<string> CountFrom(string otherName, long bytes)
+    {
+        using var response = await fetchers.GetByName(otherName).FetchAsync("http://do/generate?" + bytes);
+        var stream = await response.Content.ReadAsStreamAsync();
+        var buffer = new byte[81920];
+        long count = 0;
+        var matches = true;
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0)
+        {
+            matches &= GeneratedContent.Matches(buffer.AsSpan(0, read), count);
+            count += read;
+        }
+        return $"{count} {(matches ? "match" : "differ")}";
+    }
 
     protected override async Task<HttpResponseMessage> Fetch(HttpRequestMessage request)
     {

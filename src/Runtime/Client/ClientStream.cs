@@ -132,8 +132,10 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     /// <summary>
     /// Sends a call and returns its id; its result completes <paramref name="pending"/>, or the stream's
     /// failure fails it. <paramref name="args"/> is a <see cref="PooledBytes"/> copy, given back once sent.
+    /// <paramref name="fetch"/>: the bodies of a fetch call, made known to the reader before the call
+    /// leaves; null for every other call.
     /// </summary>
-    public ulong Send(uint channel, string method, ReadOnlyMemory<byte> args, bool cancellable, IPendingCall pending)
+    public ulong Send(uint channel, string method, ReadOnlyMemory<byte> args, bool cancellable, IPendingCall pending, ClientFetch? fetch = null)
     {
         var callId = (ulong)Interlocked.Increment(ref _nextCallId);
         pending.CallId = callId;
@@ -149,8 +151,6 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
             ReleaseContinuationHold();
             return callId;
         }
-        // Read before the call is queued: once it is, it may be answered and recycled at any moment.
-        var fetch = pending.Fetch;
         if (fetch is not null && !TryRegister(fetch, callId, pending))
         {
             PooledBytes.Return(args);

@@ -14,9 +14,6 @@ internal interface IPendingCall
     /// <summary>The channel the call was sent on.</summary>
     uint Channel { get; }
 
-    /// <summary>The bodies of the call when it is a fetch; null for every other call.</summary>
-    ClientFetch? Fetch { get; }
-
     /// <summary>
     /// Completes the call with its result. With <paramref name="runContinuationInline"/>, a caller awaiting
     /// without a context of its own continues on this thread; otherwise on the thread pool. Either way the
@@ -67,9 +64,6 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
     public ulong CallId { get; set; }
 
     public uint Channel { get; private set; }
-
-    /// <inheritdoc/>
-    public ClientFetch? Fetch { get; set; }
 
     /// <summary>The call as its caller awaits it.</summary>
     public ValueTask<T> Awaitable => new(this, _core.Version);
@@ -246,7 +240,6 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
         _method = "";
         _cancellation = default;
         CallId = 0;
-        Fetch = null;
         ObjectCache<PendingCall<T>>.Return(this);
     }
 }

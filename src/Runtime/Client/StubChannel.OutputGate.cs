@@ -51,9 +51,8 @@ internal sealed partial class StubChannel
             return Task.FromException<T>(stream.Overloaded(Id));
         }
         pending = PendingCall<T>.RentUnbound(this, method, readResult);
-        pending.Fetch = fetch;
         Interlocked.Increment(ref _inFlight);
-        var held = new HeldCall<T>(this, method, arguments.TakePooled(), gate, stream, cancellationToken, pending);
+        var held = new HeldCall<T>(this, method, arguments.TakePooled(), gate, stream, cancellationToken, pending) { Fetch = fetch };
         if (cancellationToken.CanBeCanceled)
         {
             // Registered before the call is queued, so that whoever takes it finds the registration to end.
@@ -213,7 +212,7 @@ internal sealed partial class StubChannel
         {
             pending.ObserveCancellation(cancellationToken);
         }
-        var callId = stream.Send(_number, held.Method, held.Args, cancellable, pending);
+        var callId = stream.Send(_number, held.Method, held.Args, cancellable, pending, held.Fetch);
         if (cancellable && cancellationToken.IsCancellationRequested)
         {
             pending.CancelIfPending(callId, cancellationToken);

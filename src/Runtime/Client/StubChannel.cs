@@ -95,7 +95,6 @@ internal sealed partial class StubChannel
         // once the frame is written) and the writer goes back for reuse.
         var args = arguments.TakePooled();
         pending = PendingCall<T>.Rent(this, _number, stream, method, readResult);
-        pending.Fetch = fetch;
         Interlocked.Increment(ref _inFlight);
         var cancellable = cancellationToken.CanBeCanceled;
         if (cancellable)
@@ -104,7 +103,7 @@ internal sealed partial class StubChannel
             // call must not gain a registration.
             pending.ObserveCancellation(cancellationToken);
         }
-        var callId = stream.Send(_number, method, args, cancellable, pending);
+        var callId = stream.Send(_number, method, args, cancellable, pending, fetch);
         if (cancellable && cancellationToken.IsCancellationRequested)
         {
             // Canceled while being sent, when the registration could not yet name the call.

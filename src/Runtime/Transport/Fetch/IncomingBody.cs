@@ -97,37 +97,25 @@ internal sealed class IncomingBody : Stream
     }
 
     /// <summary>The body can never end normally (its stream failed, or its fetch was cancelled): reads fail with <paramref name="failure"/>.</summary>
-    public void Fail(Exception failure)
-    {
-        TaskCompletionSource? waiter;
-        bool signal;
-        lock (_lock)
-        {
-            if (_failure is not null || (_ended && _chunks.Count == 0 && _current.IsEmpty))
-            {
-                return;
-            }
-            _failure = failure;
-            signal = !_ended && !_stopped;
-            _stopped = true;
-            ReturnBuffered();
-            waiter = _waiter;
-            _waiter = null;
-        }
-        waiter?.TrySetResult();
-        if (signal)
-        {
-            _signals.Signal(0, stop: true);
-        }
-    }
+    public void Fail(Exception failure) => StopReading(failure);
 
     /// <summary>Tells the peer to stop sending (unless the body is over) and drops what is buffered.</summary>
-    public void Stop()
+    public void Stop() => StopReading(null);
+
+    private void StopReading(Exception? failure)
     {
-        bool signal;
         TaskCompletionSource? waiter;
+        bool signal;
         lock (_lock)
         {
+            if (failure is not null)
+            {
+                if (_failure is not null || (_ended && _chunks.Count == 0 && _current.IsEmpty))
+                {
+                    return;
+                }
+                _failure = failure;
+            }
             signal = !_ended && !_stopped;
             _stopped = true;
             ReturnBuffered();

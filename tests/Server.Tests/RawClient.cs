@@ -123,6 +123,9 @@ internal sealed class RawStream(AsyncDuplexStreamingCall<ClientFrame, ServerFram
         return call.RequestStream.WriteAsync(frame);
     }
 
+    /// <summary>Half-closes the stream: the client sends nothing more.</summary>
+    public Task CompleteAsync() => call.RequestStream.CompleteAsync();
+
     /// <summary>The next frame the server sends, or null when it ended the stream normally; an ended call throws its status.</summary>
     public async Task<ServerFrame?> ReadFrameAsync()
     {

@@ -27,6 +27,12 @@ internal sealed class RawFetch(RawStream stream, uint channel, ulong callId)
 
     public bool ResponseEnded { get; private set; }
 
+    /// <summary>The error the response body ended with, if it broke off.</summary>
+    public Error? ResponseError { get; private set; }
+
+    /// <summary>False to read without granting credit (after a half-close, none can be sent).</summary>
+    public bool GrantsCredit { get; set; } = true;
+
     public byte[] ResponseBody => _responseBody.ToArray();
 
     /// <summary>Sends the fetch call.</summary>
@@ -91,7 +97,8 @@ internal sealed class RawFetch(RawStream stream, uint channel, ulong callId)
             chunk.Data.WriteTo(_responseBody);
             _unacknowledged += chunk.Data.Length;
             ResponseEnded |= chunk.End;
-            if (_unacknowledged >= Window / 4 && !chunk.End)
+            ResponseError ??= chunk.Error;
+            if (GrantsCredit && _unacknowledged >= Window / 4 && !chunk.End)
             {
                 grant.BodyCredits.Add(new BodyCredit { CallId = callId, Bytes = (uint)_unacknowledged });
                 _unacknowledged = 0;

@@ -70,6 +70,11 @@ public class Fetcher(DurableObjectState ctx, DurableObjectNamespace<FetcherStub>
                 {
                     Content = new GeneratedContent(long.Parse(query, System.Globalization.CultureInfo.InvariantCulture), Ctx.Id.Name!),
                 };
+            case "/generate-then-fail":
+                return new HttpResponseMessage(HttpStatusCode.OK)
+                {
+                    Content = new GeneratedContent(long.Parse(query, System.Globalization.CultureInfo.InvariantCulture), Ctx.Id.Name!, failAtEnd: true),
+                };
             case "/write":
                 Ctx.Storage.Put("fetched", query);
                 return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("written " + query) };
@@ -141,7 +146,7 @@ public class Fetcher(DurableObjectState ctx, DurableObjectNamespace<FetcherStub>
 }
 
 /// <summary>A body of a given length made as it is read (never held whole), in a pattern a reader can check.</summary>
-public sealed class GeneratedContent(long length, string name) : HttpContent
+public sealed class GeneratedContent(long length, string name, bool failAtEnd = false) : HttpContent
 {
     private const int Piece = 64 * 1024;
 
@@ -181,6 +186,10 @@ public sealed class GeneratedContent(long length, string name) : HttpContent
                 await stream.WriteAsync(buffer.AsMemory(0, count), cancellationToken);
                 written += count;
                 Produced[name] = written;
+            }
+            if (failAtEnd)
+            {
+                throw new InvalidOperationException($"The generator failed after {written} bytes.");
             }
             Ended[name] = "completed";
         }

@@ -35,6 +35,7 @@ internal sealed class ServerFetch : IBodySignals, IBodyChunkSink
     // Guards _responseBody and _stopped: a stop or cancel may come while the handler makes the body.
     private readonly Lock _lock = new();
     private bool _stopped;
+    private bool _creditEnded;
 
     private ServerFetch(ServerStream stream, ulong callId, FetchRequest head, Uri url, HttpMethod method, Error? refusal)
     {
@@ -127,15 +128,21 @@ internal sealed class ServerFetch : IBodySignals, IBodyChunkSink
             // Known to the reading loop before the head leaves, so that every credit for it finds it.
             var responseBody = new OutgoingBody(this);
             bool stopped;
+            bool creditEnded;
             lock (_lock)
             {
                 _responseBody = responseBody;
                 stopped = _stopped;
+                creditEnded = _creditEnded;
             }
             if (stopped)
             {
                 // Cancelled while the handler ran: the body is only its last chunk.
                 responseBody.Grant(0, stop: true);
+            }
+            if (creditEnded)
+            {
+                responseBody.EndCredit();
             }
             head.StreamedBody = true;
         }
@@ -260,6 +267,25 @@ internal sealed class ServerFetch : IBodySignals, IBodyChunkSink
         body?.Grant(0, stop: true);
         // A content waiting for its own source (not for credit) learns of it too; only the body's copying uses the token.
         _responseCancellation.Cancel();
+    }
+
+    /// <summary>
+    /// The client half-closed: a request body it did not end fails, and a response body gets no more
+    /// credit than it holds (the client can send none).
+    /// </summary>
+    public void OnClientDone(Exception ended)
+    {
+        if (RequestBody is { HasEnded: false } body)
+        {
+            body.Fail(ended);
+        }
+        OutgoingBody? responseBody;
+        lock (_lock)
+        {
+            _creditEnded = true;
+            responseBody = _responseBody;
+        }
+        responseBody?.EndCredit();
     }
 
     /// <summary>The stream is over: nothing more can be read or sent.</summary>

@@ -449,7 +449,11 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     /// <summary>A fetch is over on both sides: it leaves the map.</summary>
     public void Forget(ServerFetch fetch) => _fetches.TryRemove(new KeyValuePair<ulong, ServerFetch>(fetch.CallId, fetch));
 
-    /// <summary>Counts a response body that is to stream; false past <see cref="FetchWire.MaxStreamedBodiesPerStream"/>.</summary>
+    /// <summary>
+    /// Counts a response body that is to stream; false past <see cref="FetchWire.MaxStreamedBodiesPerStream"/>.
+    /// It counts as a call in flight too, so that a stream ending once its calls are answered (a client
+    /// that half-closed, a server draining) waits for the body to be sent.
+    /// </summary>
     public bool TryReserveResponseBody()
     {
         if (Interlocked.Increment(ref _streamedResponses) > FetchWire.MaxStreamedBodiesPerStream)
@@ -457,11 +461,35 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
             Interlocked.Decrement(ref _streamedResponses);
             return false;
         }
+        Interlocked.Increment(ref _inFlight);
         return true;
     }
 
     /// <summary>Ends a <see cref="TryReserveResponseBody"/>.</summary>
-    public void ReleaseResponseBody() => Interlocked.Decrement(ref _streamedResponses);
+    public void ReleaseResponseBody()
+    {
+        Interlocked.Decrement(ref _streamedResponses);
+        Sent(calls: 1, bytes: 0);
+    }
+
+    /// <summary>
+    /// The client half-closed: request bodies it did not end can never end, so reading them fails (and
+    /// their handlers can answer) instead of waiting for good; response bodies get no more credit than
+    /// they hold, since credit travels on the half the client closed.
+    /// </summary>
+    public void EndRequestBodies()
+    {
+        // Called by the reading loop once it read the end: no fetch is dispatched after this.
+        if (_fetches.IsEmpty)
+        {
+            return;
+        }
+        var ended = new IOException("The client ended its stream before the end of the request body.");
+        foreach (var fetch in _fetches.Values)
+        {
+            fetch.OnClientDone(ended);
+        }
+    }
 
     /// <summary>
     /// Queues a body chunk or credit. Its bytes count towards the bound of unsent bytes as a result's do,
@@ -553,7 +581,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         Sent(calls, bytes);
     }
 
-    /// <summary>A frame of <paramref name="calls"/> results has been written: they no longer count against the stream.</summary>
+    /// <summary>A frame of <paramref name="calls"/> results (or a streamed response body) has been written: they no longer count against the stream.</summary>
     private void Sent(int calls, long bytes)
     {
         Interlocked.Add(ref _unsentBytes, -bytes);

@@ -47,6 +47,26 @@ public sealed class FetchBodyTests(ServerFixture fixture) : IClassFixture<Server
     }
 
     [Fact]
+    public async Task AResponseBodyThatFailsMidwayFailsTheReadSayingWhy()
+    {
+        var (stub, _) = NewFetcher();
+        using var response = await stub.FetchAsync("http://do/generate-then-fail?300000");
+        var stream = await response.Content.ReadAsStreamAsync();
+        var buffer = new byte[65536];
+        long count = 0;
+        var failure = await Assert.ThrowsAsync<IOException>(async () =>
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer)) > 0)
+            {
+                count += read;
+            }
+        });
+        Assert.Equal(300_000, count);
+        Assert.Equal("The response body broke off: The generator failed after 300000 bytes.", failure.Message);
+    }
+
+    [Fact]
     public async Task ASlowReaderHoldsTheServerToTheWindowNotTheBody()
     {
         var (stub, name) = NewFetcher();

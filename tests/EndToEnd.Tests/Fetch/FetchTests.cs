@@ -121,6 +121,28 @@ public sealed class FetchTests(ServerFixture fixture) : IClassFixture<ServerFixt
     }
 
     [Fact]
+    public async Task AFetchMadeWhileTheCallersWritesArePendingWaitsForThemAndKeepsItsPlace()
+    {
+        var name = ServerFixture.UniqueName("held");
+        var stub = fixture.Client.GetNamespace<FetcherStub>("FETCHERS").GetByName(name);
+        var gate = new TestOutputGate();
+        var writes = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        gate.PendingWrites = writes.Task;
+        var held = gate.Run(() => stub.FetchAsync("http://do/log?held"));
+        gate.PendingWrites = null;
+        // Made with nothing pending, but after the held fetch on the same stub: it waits behind it.
+        var behind = gate.Run(() => stub.Note("behind"));
+
+        // Another stub of the same object is not held.
+        await fixture.Client.GetNamespace<FetcherStub>("FETCHERS").GetByName(name).Note("other stub");
+        Assert.False(held.IsCompleted || behind.IsCompleted);
+        writes.SetResult();
+        using var response = await held;
+        await behind;
+        Assert.Equal(["other stub", "fetch:held", "behind"], await stub.Log());
+    }
+
+    [Fact]
     public async Task AResponseHeadLeavesOnceTheWritesBeforeItAreDurable()
     {
         var stub = NewFetcher();

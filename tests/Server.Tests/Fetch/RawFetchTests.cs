@@ -28,7 +28,8 @@ public sealed class RawFetchTests : IAsyncLifetime
     private uint OpenFetcher(RawStream stream)
     {
         var name = Guid.NewGuid().ToString();
-        return stream.Open("FETCHERS", RawClient.IdFromName(_handshake.Namespaces.Single(ns => ns.Name == "FETCHERS").IdKey, name));
+        // Named: the generating handler names its body after the object.
+        return stream.Open("FETCHERS", RawClient.IdFromName(_handshake.Namespaces.Single(ns => ns.Name == "FETCHERS").IdKey, name), System.Text.Encoding.UTF8.GetBytes(name));
     }
 
     [Fact]
@@ -65,6 +66,24 @@ public sealed class RawFetchTests : IAsyncLifetime
         await fetch.ReceiveAsync();
         Assert.False(fetch.Response!.StreamedBody);
         Assert.Equal("inline", fetch.Response.Body.ToStringUtf8());
+    }
+
+    [Theory]
+    [InlineData(200_000, null)]
+    [InlineData(400_000, "The reader's side ended its stream, so no credit for the rest of the body can come.")]
+    public async Task AfterAHalfCloseAStreamedResponseIsSentWithinItsCreditAndTheStreamEnds(int size, string? error)
+    {
+        using var stream = _raw.Connect();
+        var fetch = new RawFetch(stream, OpenFetcher(stream), 1) { GrantsCredit = false };
+        await fetch.SendAsync(new FetchRequest { Method = "GET", Url = "http://do/generate?" + size });
+        await stream.CompleteAsync();
+
+        await fetch.ReceiveAsync();
+
+        // Within the window: whole. Past it: what the window allowed, then an end that says why.
+        Assert.Equal(Math.Min(size, RawFetch.Window), fetch.ResponseBody.Length);
+        Assert.Equal(error, fetch.ResponseError?.Message);
+        Assert.Null(await stream.ReadFrameAsync());
     }
 
     [Fact]

@@ -16,10 +16,25 @@ internal sealed class OutgoingBody
     private readonly IBodyChunkSink _sink;
     private long _credit = FetchWire.Window;
     private bool _stopped;
+    // Set when no more credit can come (the reader's side half-closed): past the credit held, the body breaks off.
+    private bool _creditEnded;
     private Exception? _failure;
     private TaskCompletionSource? _waiter;
 
     public OutgoingBody(IBodyChunkSink sink) => _sink = sink;
+
+    /// <summary>No more credit can come: what the credit held allows is sent, then the body ends with an error.</summary>
+    public void EndCredit()
+    {
+        TaskCompletionSource? waiter;
+        lock (_lock)
+        {
+            _creditEnded = true;
+            waiter = _waiter;
+            _waiter = null;
+        }
+        waiter?.TrySetResult();
+    }
 
     /// <summary>The reader granted credit, or (<paramref name="stop"/>) wants no more of the body.</summary>
     public void Grant(uint bytes, bool stop)
@@ -73,7 +88,8 @@ internal sealed class OutgoingBody
             // threw on its way out.
             if (!IsStopped)
             {
-                error = describe(e);
+                // CopyToAsync wraps what the copying threw in "Error while copying content to a stream.".
+                error = describe(e is HttpRequestException { InnerException: { } inner } ? inner : e);
             }
         }
         finally
@@ -117,6 +133,10 @@ internal sealed class OutgoingBody
                     var taken = (int)Math.Min(Math.Min(wanted, _credit), FetchWire.MaxChunkBytes);
                     _credit -= taken;
                     return taken;
+                }
+                if (_creditEnded)
+                {
+                    throw new IOException("The reader's side ended its stream, so no credit for the rest of the body can come.");
                 }
                 _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 wait = _waiter.Task;

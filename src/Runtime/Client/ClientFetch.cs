@@ -86,6 +86,11 @@ internal sealed class ClientFetch : IBodySignals, IBodyChunkSink
                 // The fetch's token still cancels the body until it is read.
                 _registration = _cancellation.UnsafeRegister(
                     static (state, token) => ((ClientFetch)state!).Response.Fail(new OperationCanceledException(token)), this);
+                if (Volatile.Read(ref _responseClosed) != 0)
+                {
+                    // The body ended before the registration was made: nothing is left to cancel.
+                    _registration.Dispose();
+                }
             }
         }
         else

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Grpc.Core;
+using SourceGenDO.Pooling;
 using SourceGenDO.Serialization;
 using SourceGenDO.Server.Execution;
-using SourceGenDO.Pooling;
 using SourceGenDO.Transport;
 using SourceGenDO.Transport.Fetch;
 using SourceGenDO.Wire;

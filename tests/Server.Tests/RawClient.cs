@@ -115,6 +115,28 @@ internal sealed class RawStream(AsyncDuplexStreamingCall<ClientFrame, ServerFram
         return await ReceiveAsync(expected);
     }
 
+    /// <summary>Sends <paramref name="frame"/> with the pending opens, without waiting for anything.</summary>
+    public Task WriteFrameAsync(ClientFrame frame)
+    {
+        frame.Opens.AddRange(_opens);
+        _opens.Clear();
+        return call.RequestStream.WriteAsync(frame);
+    }
+
+    /// <summary>Half-closes the stream: the client sends nothing more.</summary>
+    public Task CompleteAsync() => call.RequestStream.CompleteAsync();
+
+    /// <summary>The next frame the server sends, or null when it ended the stream normally; an ended call throws its status.</summary>
+    public async Task<ServerFrame?> ReadFrameAsync()
+    {
+        if (!await call.ResponseStream.MoveNext(CancellationToken.None))
+        {
+            return null;
+        }
+        FramesReceived++;
+        return call.ResponseStream.Current;
+    }
+
     /// <summary>Reads frames until the server has closed <paramref name="channel"/>; results read meanwhile are dropped.</summary>
     public async Task ReceiveClosedAsync(uint channel)
     {

@@ -42,7 +42,8 @@ public sealed class RunningServer : IAsyncDisposable
         .AddNamespace<Outer.NestedCounter>("NESTED")
         .AddNamespace<Store>("STORES")
         .AddNamespace<Alarms>("ALARMS")
-        .AddNamespace<GateProbe>("GATE_PROBES");
+        .AddNamespace<GateProbe>("GATE_PROBES")
+        .AddNamespace<Fetcher>("FETCHERS");
 
     /// <summary>
     /// Starts a server on <paramref name="port"/> (0: any free port) with its own data directory unless

@@ -3,6 +3,7 @@ using Grpc.Core;
 using SourceGenDO.Pooling;
 using SourceGenDO.Serialization;
 using SourceGenDO.Transport;
+using SourceGenDO.Transport.Fetch;
 using SourceGenDO.Transport.Http2;
 using SourceGenDO.Wire;
 
@@ -43,6 +44,10 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     private readonly OutgoingClientFrame _frame = new(new WireWriter(EncoderBytes));
     private readonly PendingCalls _pending = new();
     private readonly ConcurrentDictionary<uint, StubChannel> _channels = new();
+    // The fetches sent and not over, whose bodies' chunks and credits the reader routes (StubChannel.Fetch.cs).
+    private readonly ConcurrentDictionary<ulong, ClientFetch> _fetches = new();
+    // Fetches whose request body streams: at most FetchWire.MaxStreamedBodiesPerStream.
+    private int _streamedRequests;
     private readonly CancellationTokenSource _cancellation = new();
     // The pending calls a frame answers; only the reading loop uses it.
     private IPendingCall?[] _answered = new IPendingCall?[64];
@@ -127,8 +132,10 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     /// <summary>
     /// Sends a call and returns its id; its result completes <paramref name="pending"/>, or the stream's
     /// failure fails it. <paramref name="args"/> is a <see cref="PooledBytes"/> copy, given back once sent.
+    /// <paramref name="fetch"/>: the bodies of a fetch call, made known to the reader before the call
+    /// leaves; null for every other call.
     /// </summary>
-    public ulong Send(uint channel, string method, ReadOnlyMemory<byte> args, bool cancellable, IPendingCall pending)
+    public ulong Send(uint channel, string method, ReadOnlyMemory<byte> args, bool cancellable, IPendingCall pending, ClientFetch? fetch = null)
     {
         var callId = (ulong)Interlocked.Increment(ref _nextCallId);
         pending.CallId = callId;
@@ -144,8 +151,72 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
             ReleaseContinuationHold();
             return callId;
         }
+        if (fetch is not null && !TryRegister(fetch, callId, pending))
+        {
+            PooledBytes.Return(args);
+            ReleaseContinuationHold();
+            return callId;
+        }
         Queue(new ClientEntry(callId, channel, method, args, cancellable), alone);
+        // Its body's chunks follow the call on the stream.
+        fetch?.StartRequestBody();
         return callId;
+    }
+
+    /// <summary>
+    /// Makes the fetch's bodies known to the reader before its call leaves; false (the call failed as
+    /// overloaded) when its request body would stream past the stream's bound.
+    /// </summary>
+    private bool TryRegister(ClientFetch fetch, ulong callId, IPendingCall pending)
+    {
+        if (fetch.StreamsRequest && Interlocked.Increment(ref _streamedRequests) > FetchWire.MaxStreamedBodiesPerStream)
+        {
+            Interlocked.Decrement(ref _streamedRequests);
+            if (TryTake(callId, out _))
+            {
+                pending.Fail(new DurableObjectException(FetchWire.TooManyBodies("request")) { Overloaded = true, DurableObjectId = fetch.Id });
+            }
+            return false;
+        }
+        _fetches[callId] = fetch;
+        fetch.Register(this, callId);
+        return true;
+    }
+
+    /// <summary>A fetch is over: its request body (if it streamed) was sent whole and its response body read or stopped.</summary>
+    public void Forget(ClientFetch fetch, ulong callId)
+    {
+        _fetches.TryRemove(new KeyValuePair<ulong, ClientFetch>(callId, fetch));
+        if (fetch.StreamsRequest)
+        {
+            Interlocked.Decrement(ref _streamedRequests);
+        }
+    }
+
+    /// <summary>Queues a body chunk or credit of a fetch, behind everything queued before it.</summary>
+    public void QueueBody(in ClientEntry entry) => Queue(entry);
+
+    /// <summary>
+    /// Routes the body entries of a frame. Entries for a fetch this client no longer follows (cancelled,
+    /// or its response disposed) are dropped: the server learns so from the cancel or the stop it was sent.
+    /// </summary>
+    /// <exception cref="WireFormatException">The server sent past a body's credit.</exception>
+    private void ReadBodies(IncomingServerFrame frame)
+    {
+        foreach (var chunk in frame.Chunks)
+        {
+            if (_fetches.TryGetValue(chunk.CallId, out var fetch) && fetch.Response.Receive(chunk.CallId, chunk.Data.Span, chunk.End, chunk.Error))
+            {
+                fetch.CloseResponse();
+            }
+        }
+        foreach (var credit in frame.Credits)
+        {
+            if (_fetches.TryGetValue(credit.CallId, out var fetch))
+            {
+                fetch.Request?.Grant(credit.Bytes, credit.Stop);
+            }
+        }
     }
 
     /// <summary>Removes a pending call whose caller gave up; true when it was still pending.</summary>
@@ -183,6 +254,10 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         foreach (var channel in _channels.Values)
         {
             channel.Break(failure);
+        }
+        foreach (var fetch in _fetches.Values)
+        {
+            fetch.Fail(failure);
         }
         if (!_cancellation.IsCancellationRequested)
         {
@@ -353,6 +428,12 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
                 return;
             }
             var frame = _call.ResponseStream.Current;
+            if (frame.Chunks.Count > 0 || frame.Credits.Count > 0)
+            {
+                // Before the next read, so that a body's chunks are taken in stream order; and before the
+                // results, so that a broken body fails the stream before any call is taken from the map.
+                ReadBodies(frame);
+            }
             var last = CompleteAllButLast(frame.Results, out var holdGeneration);
             var lastResult = last is null ? default : frame.Results[^1];
             foreach (var closed in frame.Closed)
@@ -384,8 +465,10 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     private void End(Exception? cause)
     {
         // The server only ends a stream early when it is going away, so an end with calls still pending
-        // is as much a lost connection as an error is.
-        Fail(RemoteErrors.FromStreamFailure(cause));
+        // is as much a lost connection as an error is; a server breaking the body protocol is not.
+        Fail(cause is WireFormatException malformed
+            ? new DurableObjectException($"The stream was ended because the server broke the protocol: {malformed.Message}", malformed)
+            : RemoteErrors.FromStreamFailure(cause));
         _call.Dispose();
     }
 
@@ -432,7 +515,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
         Interlocked.Add(ref _unwritten, -frame.Entries.Count);
         foreach (var entry in frame.Entries)
         {
-            if (entry.Method is not null)
+            if (entry.Method is not null || entry.Part == BodyPart.Chunk)
             {
                 PooledBytes.Return(entry.Args);
             }

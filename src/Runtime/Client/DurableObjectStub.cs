@@ -68,6 +68,49 @@ public abstract class DurableObjectStub : IAsyncDisposable, IDisposable
     protected ValueTask<T> InvokeValueAsync<T>(string method, WireWriter arguments, ResultReader<T> readResult, CancellationToken cancellationToken = default) =>
         _channel.Invoke(method, arguments, readResult, cancellationToken);
 
+    /// <summary>
+    /// Sends an HTTP request to the object's <c>Fetch</c> handler, whatever host name its URL names
+    /// (<c>http://do/path?query</c> is the usual form), and returns the handler's response.
+    /// </summary>
+    /// <remarks>
+    /// The request is a call on this stub: it starts after the calls made before it and before those
+    /// made after it, whether or not they are awaited. Method, path, query, headers and body arrive as
+    /// sent; status, reason, headers and body come back. Bodies of at most 64 KiB held in memory travel
+    /// with the request; other bodies stream in chunks with flow control, so neither side holds a whole
+    /// large body. The response's body is read as it arrives: dispose the response to stop it early. An
+    /// exception thrown by the handler is thrown here as a call's would be.
+    /// <paramref name="cancellationToken"/> cancels the fetch as it cancels a call, and also the reading of
+    /// a streamed response body.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The request's URL is missing or not absolute.</exception>
+    public Task<HttpResponseMessage> FetchAsync(HttpRequestMessage request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!IsAbsoluteHttp(request.RequestUri))
+        {
+            throw new ArgumentException(
+                $"A fetch needs an absolute http or https URL, such as http://do/path; {(request.RequestUri is null ? "the request has none" : $"\"{request.RequestUri.OriginalString}\" is not one")}.",
+                nameof(request));
+        }
+        return _channel.FetchAsync(request, cancellationToken);
+    }
+
+    /// <summary>Sends a GET request for <paramref name="url"/> to the object's <c>Fetch</c> handler; see <see cref="FetchAsync(HttpRequestMessage, CancellationToken)"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="url"/> is not an absolute URL.</exception>
+    public Task<HttpResponseMessage> FetchAsync(string url, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        // UriKind.RelativeOrAbsolute: with Absolute, "/path" would be taken for a file path on Unix.
+        if (!Uri.TryCreate(url, UriKind.RelativeOrAbsolute, out var uri) || !IsAbsoluteHttp(uri))
+        {
+            throw new ArgumentException($"A fetch needs an absolute http or https URL, such as http://do/path; \"{url}\" is not one.", nameof(url));
+        }
+        return FetchAsync(new HttpRequestMessage(HttpMethod.Get, uri), cancellationToken);
+    }
+
+    private static bool IsAbsoluteHttp(Uri? uri) =>
+        uri is { IsAbsoluteUri: true } && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+
     /// <summary>Lets calls in flight finish, then closes the stub's channel; later calls fail.</summary>
     public ValueTask DisposeAsync() => _channel.DisposeAsync();
 

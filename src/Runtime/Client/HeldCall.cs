@@ -38,6 +38,9 @@ internal abstract class HeldCall
 
     public CancellationToken CancellationToken { get; }
 
+    /// <summary>The bodies of the call when it is a fetch; null for every other call.</summary>
+    public ClientFetch? Fetch { get; init; }
+
     /// <summary>Lets the token fail the call while it is held; disposed when the call leaves the queue.</summary>
     public CancellationTokenRegistration Registration { get; set; }
 

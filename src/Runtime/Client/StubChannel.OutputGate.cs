@@ -40,7 +40,8 @@ internal sealed partial class StubChannel
 
     /// <summary>Holds a call until <paramref name="gate"/> (if any) and the calls held before it let it go.</summary>
     private Task<T>? Hold<T>(
-        string method, WireWriter arguments, ResultReader<T>? readResult, Task? gate, CancellationToken cancellationToken, out PendingCall<T>? pending)
+        string method, WireWriter arguments, ResultReader<T>? readResult, Task? gate, CancellationToken cancellationToken, out PendingCall<T>? pending,
+        ClientFetch? fetch)
     {
         pending = null;
         var stream = Volatile.Read(ref _stream) ?? _client.CurrentStream();
@@ -51,7 +52,7 @@ internal sealed partial class StubChannel
         }
         pending = PendingCall<T>.RentUnbound(this, method, readResult);
         Interlocked.Increment(ref _inFlight);
-        var held = new HeldCall<T>(this, method, arguments.TakePooled(), gate, stream, cancellationToken, pending);
+        var held = new HeldCall<T>(this, method, arguments.TakePooled(), gate, stream, cancellationToken, pending) { Fetch = fetch };
         if (cancellationToken.CanBeCanceled)
         {
             // Registered before the call is queued, so that whoever takes it finds the registration to end.
@@ -211,7 +212,7 @@ internal sealed partial class StubChannel
         {
             pending.ObserveCancellation(cancellationToken);
         }
-        var callId = stream.Send(_number, held.Method, held.Args, cancellable, pending);
+        var callId = stream.Send(_number, held.Method, held.Args, cancellable, pending, held.Fetch);
         if (cancellable && cancellationToken.IsCancellationRequested)
         {
             pending.CancelIfPending(callId, cancellationToken);

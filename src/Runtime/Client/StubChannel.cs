@@ -50,7 +50,8 @@ internal sealed partial class StubChannel
             : pending!.AwaitableWithoutResult;
 
     /// <summary>Sends a call, or returns the completed task of a call that cannot be sent.</summary>
-    private Task<T>? Send<T>(string method, WireWriter arguments, ResultReader<T>? readResult, CancellationToken cancellationToken, out PendingCall<T>? pending)
+    private Task<T>? Send<T>(
+        string method, WireWriter arguments, ResultReader<T>? readResult, CancellationToken cancellationToken, out PendingCall<T>? pending, ClientFetch? fetch = null)
     {
         pending = null;
         if (arguments.Length > PayloadLimits.MaxPayloadBytes)
@@ -74,7 +75,7 @@ internal sealed partial class StubChannel
         var gate = ClosedGate();
         if (gate is not null || _holding)
         {
-            return Hold(method, arguments, readResult, gate, cancellationToken, out pending);
+            return Hold(method, arguments, readResult, gate, cancellationToken, out pending, fetch);
         }
         // Checked before binding too: a stub made per request while the client is full must not queue an
         // open (and later a close) for a call it refuses.
@@ -102,7 +103,7 @@ internal sealed partial class StubChannel
             // call must not gain a registration.
             pending.ObserveCancellation(cancellationToken);
         }
-        var callId = stream.Send(_number, method, args, cancellable, pending);
+        var callId = stream.Send(_number, method, args, cancellable, pending, fetch);
         if (cancellable && cancellationToken.IsCancellationRequested)
         {
             // Canceled while being sent, when the registration could not yet name the call.

@@ -22,10 +22,12 @@ internal static class FrameCodec
     public const string ServiceName = "sourcegendo.v1.DurableObjects";
 
     // Field numbers of protos/sourcegendo.proto.
-    private const int ClientOpens = 1, ClientCalls = 2, ClientCancels = 3, ClientCloses = 4;
+    private const int ClientOpens = 1, ClientCalls = 2, ClientCancels = 3, ClientCloses = 4, ClientChunks = 5, ClientCredits = 6;
     private const int CallId = 1, CallChannel = 2, CallMethod = 3, CallArgs = 4, CallCancellable = 5;
-    private const int ServerResults = 1, ServerClosed = 2;
+    private const int ServerResults = 1, ServerClosed = 2, ServerChunks = 3, ServerCredits = 4;
     private const int ResultCallId = 1, ResultValue = 2, ResultError = 3;
+    private const int ChunkCallId = 1, ChunkData = 2, ChunkEnd = 3, ChunkError = 4;
+    private const int CreditCallId = 1, CreditBytes = 2, CreditStop = 3;
 
     /// <summary>The Connect method as clients call it.</summary>
     public static readonly Method<OutgoingClientFrame, IncomingServerFrame> ClientConnect = new(
@@ -63,6 +65,10 @@ internal static class FrameCodec
         {
             return 1 + VarintSize(entry.Channel);
         }
+        if (entry.Part != BodyPart.None)
+        {
+            return SizeOfBody(entry.Part, entry.CallId, entry.Args.Length, entry.Body);
+        }
         var call = 2 + VarintSize(entry.CallId) + VarintSize(entry.Channel)
             + FieldSize(Encoding.UTF8.GetByteCount(entry.Method!)) + FieldSize(entry.Args.Length)
             + (entry.Cancellable ? 2 : 0);
@@ -75,6 +81,10 @@ internal static class FrameCodec
         if (entry.Closed is { } closed)
         {
             return FieldSize(closed.CalculateSize());
+        }
+        if (entry.Part != BodyPart.None)
+        {
+            return SizeOfBody(entry.Part, entry.CallId, entry.Value.Length, entry.Body);
         }
         var outcome = entry.Error is { } error ? error.CalculateSize() : entry.Value.Length;
         return FieldSize(1 + VarintSize(entry.CallId) + FieldSize(outcome));
@@ -100,6 +110,40 @@ internal static class FrameCodec
             $"The result of call {entry.CallId} takes {size:N0} bytes in its frame, over the frame limit of {PayloadLimits.MaxFrameBytes:N0} bytes.")));
     }
 
+    private static int SizeOfBody(BodyPart part, ulong callId, int dataLength, in BodySignal body)
+    {
+        var inner = 1 + VarintSize(callId) + (body.Last ? 2 : 0);
+        inner += part == BodyPart.Chunk
+            ? FieldSize(dataLength) + (body.Error is { } error ? FieldSize(error.CalculateSize()) : 0)
+            : 1 + VarintSize(body.Credit);
+        return FieldSize(inner);
+    }
+
+    private static void WriteBody(WireWriter writer, int chunkField, int creditField, BodyPart part, ulong callId, ReadOnlySpan<byte> data, in BodySignal body)
+    {
+        if (part == BodyPart.Chunk)
+        {
+            var start = writer.BeginMessage(chunkField);
+            writer.WriteUInt64(ChunkCallId, callId);
+            writer.WriteBytes(ChunkData, data);
+            if (body.Last)
+            {
+                writer.WriteBool(ChunkEnd, true);
+            }
+            writer.WriteProtobuf(ChunkError, body.Error);
+            writer.EndMessage(start);
+            return;
+        }
+        var credit = writer.BeginMessage(creditField);
+        writer.WriteUInt64(CreditCallId, callId);
+        writer.WriteUInt32(CreditBytes, body.Credit);
+        if (body.Last)
+        {
+            writer.WriteBool(CreditStop, true);
+        }
+        writer.EndMessage(credit);
+    }
+
     /// <summary>A length-delimited field of <paramref name="length"/> bytes with a one-byte key (every field number here is below 16).</summary>
     private static int FieldSize(int length) => 1 + VarintSize((uint)length) + length;
 
@@ -122,6 +166,10 @@ internal static class FrameCodec
             else if (entry.IsClose)
             {
                 writer.WriteUInt32(ClientCloses, entry.Channel);
+            }
+            else if (entry.Part != BodyPart.None)
+            {
+                WriteBody(writer, ClientChunks, ClientCredits, entry.Part, entry.CallId, entry.Args.Span, entry.Body);
             }
             else
             {
@@ -148,6 +196,11 @@ internal static class FrameCodec
             if (entry.Closed is { } closed)
             {
                 writer.WriteProtobuf(ServerClosed, closed);
+                continue;
+            }
+            if (entry.Part != BodyPart.None)
+            {
+                WriteBody(writer, ServerChunks, ServerCredits, entry.Part, entry.CallId, entry.Value.Span, entry.Body);
                 continue;
             }
             var start = writer.BeginMessage(ServerResults);
@@ -199,6 +252,14 @@ internal static class FrameCodec
                 case ClientCloses:
                     ReadRepeatedVarints(ref reader, payload, frame.Closes, static value => checked((uint)value));
                     break;
+                case ClientChunks:
+                    var (chunkOffset, chunkLength) = reader.ReadLengthDelimitedRange();
+                    frame.Chunks.Add(DecodeChunk(payload, chunkOffset, chunkLength));
+                    break;
+                case ClientCredits:
+                    var (creditOffset, creditLength) = reader.ReadLengthDelimitedRange();
+                    frame.Credits.Add(DecodeCredit(payload.AsSpan(creditOffset, creditLength)));
+                    break;
                 default:
                     reader.Skip();
                     break;
@@ -230,6 +291,14 @@ internal static class FrameCodec
                 case ServerClosed:
                     var (closedOffset, closedLength) = reader.ReadLengthDelimitedRange();
                     frame.Closed.Add(ParseProtobuf(ChannelClosed.Parser, payload, closedOffset, closedLength));
+                    break;
+                case ServerChunks:
+                    var (chunkOffset, chunkLength) = reader.ReadLengthDelimitedRange();
+                    frame.Chunks.Add(DecodeChunk(payload, chunkOffset, chunkLength));
+                    break;
+                case ServerCredits:
+                    var (creditOffset, creditLength) = reader.ReadLengthDelimitedRange();
+                    frame.Credits.Add(DecodeCredit(payload.AsSpan(creditOffset, creditLength)));
                     break;
                 default:
                     reader.Skip();
@@ -274,6 +343,66 @@ internal static class FrameCodec
             }
         }
         return new IncomingCallData(callId, channel, method, args, cancellable);
+    }
+
+    private static IncomingBodyChunk DecodeChunk(byte[] payload, int offset, int length)
+    {
+        ulong callId = 0;
+        ReadOnlyMemory<byte> data = default;
+        var end = false;
+        Error? error = null;
+        var reader = new WireReader(payload.AsSpan(offset, length));
+        while (reader.ReadTag(out var field))
+        {
+            switch (field)
+            {
+                case ChunkCallId:
+                    callId = reader.ReadUInt64();
+                    break;
+                case ChunkData:
+                    var (dataOffset, dataLength) = reader.ReadLengthDelimitedRange();
+                    data = payload.AsMemory(offset + dataOffset, dataLength);
+                    break;
+                case ChunkEnd:
+                    end = reader.ReadBool();
+                    break;
+                case ChunkError:
+                    var (errorOffset, errorLength) = reader.ReadLengthDelimitedRange();
+                    error = ParseProtobuf(Error.Parser, payload, offset + errorOffset, errorLength);
+                    break;
+                default:
+                    reader.Skip();
+                    break;
+            }
+        }
+        return new IncomingBodyChunk(callId, data, end, error);
+    }
+
+    private static IncomingBodyCredit DecodeCredit(ReadOnlySpan<byte> bytes)
+    {
+        ulong callId = 0;
+        uint credit = 0;
+        var stop = false;
+        var reader = new WireReader(bytes);
+        while (reader.ReadTag(out var field))
+        {
+            switch (field)
+            {
+                case CreditCallId:
+                    callId = reader.ReadUInt64();
+                    break;
+                case CreditBytes:
+                    credit = reader.ReadUInt32();
+                    break;
+                case CreditStop:
+                    stop = reader.ReadBool();
+                    break;
+                default:
+                    reader.Skip();
+                    break;
+            }
+        }
+        return new IncomingBodyCredit(callId, credit, stop);
     }
 
     private static IncomingResult DecodeResult(byte[] payload, int offset, int length)
@@ -341,7 +470,7 @@ internal static class FrameCodec
                 continue;
             }
             calls += number == ClientCalls ? 1 : 0;
-            entries += number is >= ClientOpens and <= ClientCloses ? 1 : 0;
+            entries += number is >= ClientOpens and <= ClientCredits ? 1 : 0;
             reader.Skip();
         }
         return entries;

@@ -9,7 +9,10 @@ namespace SourceGenDO.Transport;
 // so that a frame costs a few allocations instead of several per call: the bytes on the wire are the
 // same, and clients built from the .proto talk to them unchanged.
 
-/// <summary>One entry of a frame a client sends: an open, a call, a cancellation or a close.</summary>
+/// <summary>
+/// One entry of a frame a client sends: an open, a call, a cancellation, a close, or a piece of a fetch
+/// body (<see cref="Part"/>: a chunk of a request body in <see cref="Args"/>, or credit for a response body).
+/// </summary>
 internal readonly record struct ClientEntry(
     ulong CallId = 0,
     uint Channel = 0,
@@ -18,7 +21,29 @@ internal readonly record struct ClientEntry(
     bool Cancellable = false,
     OpenChannel? Open = null,
     bool IsCancel = false,
-    bool IsClose = false);
+    bool IsClose = false,
+    BodyPart Part = BodyPart.None,
+    BodySignal Body = default);
+
+/// <summary>Which body entry (BodyChunk, BodyCredit of protos/sourcegendo.proto) an entry is; None for every other entry.</summary>
+internal enum BodyPart : byte
+{
+    None,
+    Chunk,
+    Credit,
+}
+
+/// <summary>
+/// The fields of a body entry besides its call id and data: a chunk's end and error, or a credit's
+/// bytes and stop.
+/// </summary>
+internal readonly record struct BodySignal(bool Last = false, uint Credit = 0, Error? Error = null);
+
+/// <summary>A piece of a streamed body as its receiver reads it; <see cref="Data"/> is a slice of its frame's bytes.</summary>
+internal readonly record struct IncomingBodyChunk(ulong CallId, ReadOnlyMemory<byte> Data, bool End, Error? Error);
+
+/// <summary>Credit (or a stop) for a streamed body, as its sender reads it.</summary>
+internal readonly record struct IncomingBodyCredit(ulong CallId, uint Bytes, bool Stop);
 
 /// <summary>A client frame on its way out; encoded with its stream's reusable <see cref="Encoder"/>.</summary>
 internal sealed class OutgoingClientFrame(WireWriter encoder)
@@ -66,6 +91,10 @@ internal sealed class IncomingClientFrame
 
     public List<uint> Closes { get; } = [];
 
+    public List<IncomingBodyChunk> Chunks { get; } = [];
+
+    public List<IncomingBodyCredit> Credits { get; } = [];
+
     /// <summary>An empty frame with room for <paramref name="calls"/> calls.</summary>
     public static IncomingClientFrame Rent(int calls)
     {
@@ -81,7 +110,8 @@ internal sealed class IncomingClientFrame
     public void Release()
     {
         if (Opens.Capacity > FramePool.MaxKeptEntries || Calls.Capacity > FramePool.MaxKeptEntries
-            || Cancels.Capacity > FramePool.MaxKeptEntries || Closes.Capacity > FramePool.MaxKeptEntries)
+            || Cancels.Capacity > FramePool.MaxKeptEntries || Closes.Capacity > FramePool.MaxKeptEntries
+            || Chunks.Capacity > FramePool.MaxKeptEntries || Credits.Capacity > FramePool.MaxKeptEntries)
         {
             return;
         }
@@ -89,11 +119,17 @@ internal sealed class IncomingClientFrame
         Calls.Clear();
         Cancels.Clear();
         Closes.Clear();
+        Chunks.Clear();
+        Credits.Clear();
         ObjectCache<IncomingClientFrame>.Return(this, FramePool.SharedCapacity);
     }
 }
 
-/// <summary>One entry of a frame the server sends: a result (a value or an error) or a closed channel.</summary>
+/// <summary>
+/// One entry of a frame the server sends: a result (a value or an error), a closed channel, or a piece
+/// of a fetch body (<see cref="Part"/>: a chunk of a response body in <see cref="Value"/>, or credit for
+/// a request body).
+/// </summary>
 /// <remarks>
 /// <see cref="Weight"/> is what the entry counts towards its stream's bound of held bytes until it is
 /// written (the server's backpressure); fixed when the entry is made, so that cutting the entry to fit
@@ -102,6 +138,10 @@ internal sealed class IncomingClientFrame
 internal readonly record struct ServerEntry(ulong CallId, ReadOnlyMemory<byte> Value, Error? Error, ChannelClosed? Closed = null)
 {
     public long Weight { get; init; }
+
+    public BodyPart Part { get; init; }
+
+    public BodySignal Body { get; init; }
 }
 
 /// <summary>A server frame on its way out; encoded with its stream's reusable <see cref="Encoder"/>.</summary>
@@ -129,6 +169,10 @@ internal sealed class IncomingServerFrame
 
     public List<ChannelClosed> Closed { get; } = [];
 
+    public List<IncomingBodyChunk> Chunks { get; } = [];
+
+    public List<IncomingBodyCredit> Credits { get; } = [];
+
     /// <summary>The array from <see cref="PooledBytes.RentArray"/> the results' values are slices of, if the frame was read into one.</summary>
     public byte[]? PooledPayload { get; set; }
 
@@ -153,7 +197,10 @@ internal sealed class IncomingServerFrame
         }
         Results.Clear();
         Closed.Clear();
-        if (Results.Capacity <= FramePool.MaxKeptEntries && Closed.Capacity <= FramePool.MaxKeptEntries)
+        Chunks.Clear();
+        Credits.Clear();
+        if (Results.Capacity <= FramePool.MaxKeptEntries && Closed.Capacity <= FramePool.MaxKeptEntries
+            && Chunks.Capacity <= FramePool.MaxKeptEntries && Credits.Capacity <= FramePool.MaxKeptEntries)
         {
             ObjectCache<IncomingServerFrame>.Return(this, FramePool.SharedCapacity);
         }

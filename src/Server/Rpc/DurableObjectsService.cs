@@ -106,6 +106,7 @@ internal class DurableObjectsService
                 frame.Release();
             }
             // The client half-closed: answer what it already sent, then end the stream.
+            stream.EndRequestBodies();
             await stream.WhenIdle().WaitAsync(ending.Token).ConfigureAwait(false);
             await stream.WhenWritesDone().WaitAsync(ending.Token).ConfigureAwait(false);
         }

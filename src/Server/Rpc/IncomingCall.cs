@@ -29,6 +29,8 @@ internal sealed class IncomingCall
     private ReadOnlyMemory<byte> _heldValue;
     private Error? _heldError;
     private Task? _durable;
+    // The fetch this call carries (method FetchWire.Method), or null for an ordinary call.
+    private ServerFetch? _fetch;
 
     private IncomingCall()
     {
@@ -38,9 +40,11 @@ internal sealed class IncomingCall
     /// Takes a cached instance for <paramref name="call"/>; <paramref name="hold"/> is the generation of the
     /// call's hold on the stream's writes, released when its first turn ends.
     /// </summary>
-    public static IncomingCall Rent(ServerStream stream, ObjectActivation activation, in IncomingCallData call, CancellationToken cancellation, int hold)
+    public static IncomingCall Rent(
+        ServerStream stream, ObjectActivation activation, in IncomingCallData call, CancellationToken cancellation, int hold, ServerFetch? fetch)
     {
         var incoming = ObjectCache<IncomingCall>.Take() ?? new IncomingCall();
+        incoming._fetch = fetch;
         incoming._stream = stream;
         incoming._activation = activation;
         incoming._call = call;
@@ -90,7 +94,10 @@ internal sealed class IncomingCall
                 _activation.Scheduler.HoldFirst(Start, this);
                 return;
             }
-            pending = _activation.Dispatcher.InvokeAsync(instance, _call.Method, _call.Args, _cancellation);
+            // A fetch is handled here, ahead of the generated dispatcher: its method name is no C# method's.
+            pending = _fetch is null
+                ? _activation.Dispatcher.InvokeAsync(instance, _call.Method, _call.Args, _cancellation)
+                : _fetch.InvokeAsync(instance, _cancellation);
         }
         catch (Exception e)
         {
@@ -120,11 +127,15 @@ internal sealed class IncomingCall
         }
         catch (Exception e)
         {
-            Finish(RemoteErrors.FromObjectCode(e));
+            Finish(ErrorOfObjectCode(e));
             return;
         }
         Finish(value);
     }
+
+    // A fetch the runtime refused after its handler ran carries the runtime's own error.
+    private static Error ErrorOfObjectCode(Exception exception) =>
+        exception is FetchRefusedException refused ? refused.Error : RemoteErrors.FromObjectCode(exception);
 
     private void Finish(ValueTask<ReadOnlyMemory<byte>> completed)
     {
@@ -135,7 +146,7 @@ internal sealed class IncomingCall
         }
         catch (Exception e)
         {
-            Finish(RemoteErrors.FromObjectCode(e));
+            Finish(ErrorOfObjectCode(e));
             return;
         }
         Finish(value);
@@ -222,7 +233,9 @@ internal sealed class IncomingCall
         var activation = _activation;
         var call = _call;
         var holdsNothing = _answersLater;
+        var fetch = _fetch;
         // Nothing below touches this instance: the next call may take it at once.
+        _fetch = null;
         _stream = null!;
         _activation = null!;
         _call = default;
@@ -235,6 +248,8 @@ internal sealed class IncomingCall
         // (and the idle time stamped) already.
         activation.Exit();
         stream.Complete(call.CallId, call.Cancellable, value, error, call.Args.Length, holdsNothing);
+        // A streamed response body follows its head.
+        fetch?.OnAnswered(delivered: error is null);
     }
 
     private static Error ErrorFor(Exception exception, string method) => exception switch

@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Grpc.Core;
+using SourceGenDO.Pooling;
 using SourceGenDO.Serialization;
 using SourceGenDO.Server.Execution;
 using SourceGenDO.Transport;
+using SourceGenDO.Transport.Fetch;
 using SourceGenDO.Wire;
 
 namespace SourceGenDO.Server.Rpc;
@@ -40,6 +42,13 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     private readonly OutgoingServerFrame _frame = new(new WireWriter(EncoderBytes));
     private readonly Dictionary<uint, ServerChannel> _channels = [];
     private readonly ConcurrentDictionary<ulong, (CancellationTokenSource Source, ObjectActivation Activation)> _cancellations = new();
+    // The fetches dispatched and not over (ServerFetch), whose bodies' chunks and credits the reading loop routes.
+    private readonly ConcurrentDictionary<ulong, ServerFetch> _fetches = new();
+    // Request bodies the client is still sending, and response bodies being sent (FetchWire.MaxStreamedBodiesPerStream each).
+    private int _streamedRequests;
+    private int _streamedResponses;
+    // Set while the frame being written carries body chunks, whose pooled data goes back once it is written.
+    private bool _frameHasChunks;
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _writeFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     // The bounds of backpressure (DurableObjectsOptions.MaxCallsInFlightPerStream, MaxUnsentResultBytesPerStream).
@@ -124,6 +133,10 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
                 }
                 argsBytes += calls[next].Args.Length;
                 Dispatch(calls[next++], inline, callsHold);
+            }
+            if (frame.Chunks.Count > 0 || frame.Credits.Count > 0)
+            {
+                ReadBodies(frame);
             }
             foreach (var callId in frame.Cancels)
             {
@@ -218,6 +231,14 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         {
             CancelQuietly(source);
         }
+        if (!_fetches.IsEmpty)
+        {
+            var ended = new IOException("The stream carrying the fetch ended.");
+            foreach (var fetch in _fetches.Values)
+            {
+                fetch.Fail(ended);
+            }
+        }
     }
 
     /// <summary>
@@ -278,6 +299,17 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     private void Dispatch(in IncomingCallData call, bool inline, int hold)
     {
         Interlocked.Increment(ref _inFlight);
+        // The one look an ordinary call pays for fetch: a string compare that fails at the length mostly.
+        ServerFetch? fetch = null;
+        if (string.Equals(call.Method, FetchWire.Method, StringComparison.Ordinal))
+        {
+            fetch = OpenFetch(call);
+            if (fetch.Refusal is { } fetchRefusal)
+            {
+                Refuse(call, fetchRefusal, hold);
+                return;
+            }
+        }
         if (_refusingCalls)
         {
             Refuse(call, ShuttingDown, hold);
@@ -326,7 +358,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
                 source.Dispose();
             }
         }
-        var incoming = IncomingCall.Rent(this, activation, call, cancellation, hold);
+        var incoming = IncomingCall.Rent(this, activation, call, cancellation, hold, fetch);
         if (inline)
         {
             activation.Scheduler.RunOrPostEvent(IncomingCall.Start, incoming);
@@ -347,6 +379,127 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     {
         Complete(call.CallId, call.Cancellable, default, error, call.Args.Length);
         _writer.Release(hold);
+        if (string.Equals(call.Method, FetchWire.Method, StringComparison.Ordinal) && _fetches.TryGetValue(call.CallId, out var fetch))
+        {
+            // Its request body, if it streams, is still expected to its end; the client is asked to stop.
+            fetch.Finish();
+        }
+    }
+
+    /// <summary>
+    /// Makes a fetch known to the reading loop before anything else happens to it, so that the chunks of
+    /// its request body always find it, even when the fetch is refused.
+    /// </summary>
+    /// <exception cref="WireFormatException">The head does not decode, its call id is in use by a fetch, or the client streams far past its bound of bodies.</exception>
+    private ServerFetch OpenFetch(in IncomingCallData call)
+    {
+        var fetch = ServerFetch.Open(this, call);
+        if (fetch.RequestBody is not null)
+        {
+            var streaming = Interlocked.Increment(ref _streamedRequests);
+            if (streaming > 2 * FetchWire.MaxStreamedBodiesPerStream)
+            {
+                Interlocked.Decrement(ref _streamedRequests);
+                throw new WireFormatException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"The client streams {streaming:N0} request bodies at once, far over the limit of {FetchWire.MaxStreamedBodiesPerStream:N0}."));
+            }
+            if (streaming > FetchWire.MaxStreamedBodiesPerStream)
+            {
+                fetch.Refuse(RemoteErrors.FromRuntime(FetchWire.TooManyBodies("request"), overloaded: true));
+            }
+        }
+        if (!_fetches.TryAdd(call.CallId, fetch))
+        {
+            if (fetch.RequestBody is not null)
+            {
+                Interlocked.Decrement(ref _streamedRequests);
+            }
+            throw new WireFormatException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Fetch call {call.CallId} reuses the id of a fetch that is not over."));
+        }
+        return fetch;
+    }
+
+    /// <summary>Routes the body chunks and credits of a frame; a chunk the protocol does not allow ends the stream.</summary>
+    /// <exception cref="WireFormatException">A chunk names a call without a request body streaming, or goes past its credit.</exception>
+    private void ReadBodies(IncomingClientFrame frame)
+    {
+        foreach (var chunk in frame.Chunks)
+        {
+            if (!_fetches.TryGetValue(chunk.CallId, out var fetch) || fetch.RequestBody is not { } body || body.HasEnded)
+            {
+                throw new WireFormatException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"A body chunk names call {chunk.CallId}, which has no request body streaming."));
+            }
+            if (body.Receive(chunk.CallId, chunk.Data.Span, chunk.End, chunk.Error))
+            {
+                Interlocked.Decrement(ref _streamedRequests);
+                fetch.OnRequestBodyEnded();
+            }
+        }
+        foreach (var credit in frame.Credits)
+        {
+            // A credit may cross the body's end on the wire: one for a body that is over is ignored.
+            if (_fetches.TryGetValue(credit.CallId, out var fetch))
+            {
+                fetch.Grant(credit.Bytes, credit.Stop);
+            }
+        }
+    }
+
+    /// <summary>A fetch is over on both sides: it leaves the map.</summary>
+    public void Forget(ServerFetch fetch) => _fetches.TryRemove(new KeyValuePair<ulong, ServerFetch>(fetch.CallId, fetch));
+
+    /// <summary>
+    /// Counts a response body that is to stream; false past <see cref="FetchWire.MaxStreamedBodiesPerStream"/>.
+    /// It counts as a call in flight too, so that a stream ending once its calls are answered (a client
+    /// that half-closed, a server draining) waits for the body to be sent.
+    /// </summary>
+    public bool TryReserveResponseBody()
+    {
+        if (Interlocked.Increment(ref _streamedResponses) > FetchWire.MaxStreamedBodiesPerStream)
+        {
+            Interlocked.Decrement(ref _streamedResponses);
+            return false;
+        }
+        Interlocked.Increment(ref _inFlight);
+        return true;
+    }
+
+    /// <summary>Ends a <see cref="TryReserveResponseBody"/>.</summary>
+    public void ReleaseResponseBody()
+    {
+        Interlocked.Decrement(ref _streamedResponses);
+        Sent(calls: 1, bytes: 0);
+    }
+
+    /// <summary>
+    /// The client half-closed: request bodies it did not end can never end, so reading them fails (and
+    /// their handlers can answer) instead of waiting for good; response bodies get no more credit than
+    /// they hold, since credit travels on the half the client closed.
+    /// </summary>
+    public void EndRequestBodies()
+    {
+        // Called by the reading loop once it read the end: no fetch is dispatched after this.
+        if (_fetches.IsEmpty)
+        {
+            return;
+        }
+        var ended = new IOException("The client ended its stream before the end of the request body.");
+        foreach (var fetch in _fetches.Values)
+        {
+            fetch.OnClientDone(ended);
+        }
+    }
+
+    /// <summary>
+    /// Queues a body chunk or credit. Its bytes count towards the bound of unsent bytes as a result's do,
+    /// so a client that does not read response bodies is held back by it too.
+    /// </summary>
+    public void QueueBody(ServerEntry entry)
+    {
+        var weight = entry.Value.Length + EntryOverheadBytes;
+        Interlocked.Add(ref _unsentBytes, weight);
+        _writer.Enqueue(entry with { Weight = weight });
     }
 
     /// <summary>Releases a call's hold on the writes (see <see cref="Dispatch(IncomingClientFrame, ref int)"/>) once its first turn ended.</summary>
@@ -358,6 +511,10 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         if (_cancellations.TryGetValue(callId, out var cancellation))
         {
             cancellation.Activation.Scheduler.Post(static state => CancelQuietly((CancellationTokenSource)state!), cancellation.Source);
+        }
+        if (!_fetches.IsEmpty && _fetches.TryGetValue(callId, out var fetch))
+        {
+            fetch.Stop();
         }
     }
 
@@ -395,6 +552,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
             return false;
         }
         _frameBytes += size;
+        _frameHasChunks |= entry.Part == BodyPart.Chunk;
         frame.Entries.Add(entry);
         return true;
     }
@@ -405,7 +563,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         var bytes = 0L;
         foreach (ref readonly var entry in CollectionsMarshal.AsSpan(frame.Entries))
         {
-            calls += entry.Closed is null ? 1 : 0;
+            calls += entry.Closed is null && entry.Part == BodyPart.None ? 1 : 0;
             bytes += entry.Weight;
         }
         var write = _responses.WriteAsync(frame);
@@ -423,7 +581,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         Sent(calls, bytes);
     }
 
-    /// <summary>A frame of <paramref name="calls"/> results has been written: they no longer count against the stream.</summary>
+    /// <summary>A frame of <paramref name="calls"/> results (or a streamed response body) has been written: they no longer count against the stream.</summary>
     private void Sent(int calls, long bytes)
     {
         Interlocked.Add(ref _unsentBytes, -bytes);
@@ -445,6 +603,17 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
 
     void FrameWriter<ServerEntry, OutgoingServerFrame>.IFrameFormat.OnWritten(OutgoingServerFrame frame)
     {
+        if (_frameHasChunks)
+        {
+            _frameHasChunks = false;
+            foreach (var entry in frame.Entries)
+            {
+                if (entry.Part == BodyPart.Chunk)
+                {
+                    PooledBytes.Return(entry.Value);
+                }
+            }
+        }
         frame.Entries.Clear();
         frame.Encoder.ResetAndShrink(MaxKeptEncoderBytes, EncoderBytes);
     }

@@ -1,0 +1,54 @@
+using SourceGenDO.Serialization;
+using SourceGenDO.Transport.Fetch;
+
+namespace SourceGenDO;
+
+/// <summary>
+/// Fetch through a stub: an HTTP request sent as a call of the reserved method <see cref="FetchWire.Method"/>,
+/// so that it keeps E-order with the stub's other calls, is cancelled as they are and waits behind the
+/// caller's output gate as they do. Its bodies travel inline when small, else in chunks with flow control.
+/// </summary>
+internal sealed partial class StubChannel
+{
+    private static readonly ResultReader<FetchHead> ReadFetchHead = FetchHead.Read;
+
+    /// <summary>
+    /// Sends <paramref name="request"/> to the object's Fetch handler. Everything up to the call being
+    /// queued happens before the first await, so a call made after this one starts after it.
+    /// </summary>
+    public async Task<HttpResponseMessage> FetchAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var arguments = WireWriter.Rent();
+        arguments.WriteString(FetchWire.HeadMethodOrStatus, request.Method.Method);
+        arguments.WriteString(FetchWire.HeadUrlOrReason, request.RequestUri!.AbsoluteUri);
+        FetchWire.WriteHeaders(arguments, request.Headers, request.Content);
+        HttpContent? streamed = null;
+        if (request.Content is { } content)
+        {
+            if (FetchWire.InlineBody(content) is { } body)
+            {
+                arguments.WriteBytes(FetchWire.HeadBody, body);
+            }
+            else
+            {
+                arguments.WriteBool(FetchWire.HeadStreamedBody, true);
+                streamed = content;
+            }
+        }
+        var fetch = new ClientFetch(streamed, Id, cancellationToken);
+        var call = Send(FetchWire.Method, arguments, ReadFetchHead, cancellationToken, out var pending, fetch) is { } failed
+            ? new ValueTask<FetchHead>(failed)
+            : pending!.Awaitable;
+        FetchHead head;
+        try
+        {
+            head = await call.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            fetch.Abandon(e);
+            throw;
+        }
+        return fetch.ToResponse(head, request);
+    }
+}

@@ -236,8 +236,10 @@ internal sealed class HostedWebSocket : IWebSocketConnection
             _pumping = true;
         }
         Logger.LogInformation("Closed a WebSocket of durable object {Namespace}/{Id} with {Code}: {Reason}", _namespace.Name, _id, code, reason);
-        _ = CloseAfterTerminateAsync(code, reason, sending);
+        // The object hears this code, not the lost connection that aborting a stuck send causes: the final
+        // event is claimed (synchronously) before the abort.
         _ = DeliverFinalAsync(SocketEventKind.Close, code, reason, wasClean: false, error: null);
+        _ = CloseAfterTerminateAsync(code, reason, sending);
     }
 
     private async Task CloseAfterTerminateAsync(int code, string reason, bool sending)

@@ -165,7 +165,7 @@ internal sealed class ObjectRoute
     {
         foreach (var socket in _namespace.Sockets.All())
         {
-            socket.Terminate(GoingAway, "The server is stopping.");
+            socket.Terminate(GoingAway, "The server is stopping.", tellObject: false);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.WebSockets;
 using SourceGenDO.EndToEnd.Tests.Storage;
 
@@ -36,6 +37,37 @@ public sealed class SocketOutputGateTests : IAsyncLifetime
         Assert.False(held.IsCompleted);
         _backend.Commits.Open();
         Assert.Equal("sent:k1", await held);
+    }
+
+    [Fact]
+    public async Task ARoutesResponseAfterAWriteLeavesOnlyOnceTheWriteIsDurable()
+    {
+        using var http = new HttpClient { Timeout = SocketClient.Patience };
+        _backend.Commits.Shut();
+
+        var response = http.GetAsync($"http://127.0.0.1:{_server.HttpAddress.Port}/rooms/{ServerFixture.UniqueName("room")}/write");
+        await Eventually.True(() => _backend.Commits.Waiting == 1, "the write waits in the backend");
+        await Task.Delay(100);
+
+        Assert.False(response.IsCompleted);
+        _backend.Commits.Open();
+        using var answered = await response;
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        Assert.Equal("written", await answered.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task ARoutesResponseAfterAFailedWriteIsA503SayingTheObjectWasReset()
+    {
+        using var http = new HttpClient { Timeout = SocketClient.Patience };
+        _backend.FailNextCommit = new IOException("disk gone");
+
+        using var response = await http.GetAsync($"http://127.0.0.1:{_server.HttpAddress.Port}/rooms/{ServerFixture.UniqueName("room")}/write");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("reset", body);
+        Assert.Contains("disk gone", body);
     }
 
     [Fact]

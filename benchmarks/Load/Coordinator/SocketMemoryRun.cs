@@ -59,14 +59,22 @@ internal static class SocketMemoryRun
         var empty = await MeasureServerAsync(server, serverLines);
 
         var clientLines = new ConcurrentQueue<string>();
-        await using var client = ChildProcess.Start(loadDll, line => Keep(clientLines, line, "CONNECTED ", "STILL-OPEN "), [],
+        var client = ChildProcess.Start(loadDll, line => Keep(clientLines, line, "CONNECTED ", "STILL-OPEN "), [],
             "client", "--system", "sockets", "--port", port,
             "--sockets", sockets.ToString(CultureInfo.InvariantCulture), "--rooms", rooms.ToString(CultureInfo.InvariantCulture));
-        await WaitForLineAsync(clientLines, "CONNECTED ", TimeSpan.FromMinutes(10), client);
-        // Long enough for the evictor to find every room idle, a few times over.
-        await Task.Delay(TimeSpan.FromSeconds(3 * idleSeconds + 2));
-        var loaded = await MeasureServerAsync(server, serverLines);
-        await client.DisposeAsync();
+        (int Instances, int Sockets, long Rss, long Managed) loaded;
+        try
+        {
+            await WaitForLineAsync(clientLines, "CONNECTED ", TimeSpan.FromMinutes(10), client);
+            // Long enough for the evictor to find every room idle, a few times over.
+            await Task.Delay(TimeSpan.FromSeconds(3 * idleSeconds + 2));
+            loaded = await MeasureServerAsync(server, serverLines);
+        }
+        finally
+        {
+            // Closing its input makes the client check its sockets, print STILL-OPEN and exit.
+            await client.DisposeAsync();
+        }
         var stillOpen = clientLines.FirstOrDefault(line => line.StartsWith("STILL-OPEN ", StringComparison.Ordinal)) ?? "STILL-OPEN ?";
         var result = new SocketMemory(loaded.Instances, loaded.Sockets, loaded.Rss, loaded.Managed, empty.Rss, empty.Managed);
         Console.WriteLine($"{(hibernate ? "hibernated" : "kept live"),-10}: {result.Instances:N0} live instances, {result.Sockets:N0} open sockets ({stillOpen["STILL-OPEN ".Length..]} still open at the client afterwards), server RSS {result.Rss / 1048576.0:N1} MiB (empty {result.EmptyRss / 1048576.0:N1} MiB), managed {result.Managed / 1048576.0:N1} MiB (empty {result.EmptyManaged / 1048576.0:N1} MiB)");

@@ -23,8 +23,9 @@ internal static class SocketMemoryRun
         Directory.CreateDirectory(output);
         var loadDll = BenchmarkRun.Publish(root, "benchmarks/Load", Path.Combine(root, "benchmarks", "Load", "bin", "published", "load"), "SourceGenDO.Load.dll");
 
-        var hibernated = await MeasureAsync(loadDll, hibernate: true, sockets, rooms, idleSeconds, roomKib);
-        var live = await MeasureAsync(loadDll, hibernate: false, sockets, rooms, idleSeconds, roomKib);
+        var hibernated = await MeasureAsync(loadDll, "hibernated", sockets, rooms, idleSeconds, roomKib);
+        var live = await MeasureAsync(loadDll, "kept live", sockets, rooms, idleSeconds, roomKib);
+        var plain = await MeasureAsync(loadDll, "plain", sockets, rooms, idleSeconds, roomKib);
 
         var report = new StringBuilder()
             .AppendLine(CultureInfo.InvariantCulture, $"# Server memory with {sockets:N0} open idle WebSockets over {rooms:N0} rooms, each room instance holding {roomKib} KiB of state")
@@ -35,9 +36,10 @@ internal static class SocketMemoryRun
             .AppendLine("|---|---:|---:|---:|---:|---:|---:|")
             .AppendLine(hibernated.Row("hibernated"))
             .AppendLine(live.Row("kept live"))
+            .AppendLine(plain.Row("baseline: ASP.NET Core WebSockets, no objects"))
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture,
-                $"Live over hibernated: RSS {Ratio(live.Rss, hibernated.Rss)}, RSS above the empty server {Ratio(live.Rss - live.EmptyRss, hibernated.Rss - hibernated.EmptyRss)}, managed heap above the empty server {Ratio(live.Managed - live.EmptyManaged, hibernated.Managed - hibernated.EmptyManaged)}.")
+                $"Live over hibernated: RSS {Ratio(live.Rss, hibernated.Rss)}, RSS above the empty server {Ratio(live.Rss - live.EmptyRss, hibernated.Rss - hibernated.EmptyRss)}, managed heap above the empty server {Ratio(live.Managed - live.EmptyManaged, hibernated.Managed - hibernated.EmptyManaged)}. Hibernated over the baseline: RSS above the empty server {Ratio(hibernated.Rss - hibernated.EmptyRss, plain.Rss - plain.EmptyRss)}.")
             .ToString();
         var file = Path.Combine(output, roomKib == 0 ? "sockets-latest.md" : $"sockets-room{roomKib}k-latest.md");
         await File.WriteAllTextAsync(file, report);
@@ -49,12 +51,13 @@ internal static class SocketMemoryRun
 
     private static string Ratio(long a, long b) => b <= 0 ? "n/a" : (a / (double)b).ToString("0.00", CultureInfo.InvariantCulture) + "x";
 
-    private static async Task<SocketMemory> MeasureAsync(string loadDll, bool hibernate, int sockets, int rooms, double idleSeconds, int roomKib)
+    /// <summary>One server: "hibernated", "kept live", or "plain" (ASP.NET Core's WebSockets with no object, the baseline).</summary>
+    private static async Task<SocketMemory> MeasureAsync(string loadDll, string mode, int sockets, int rooms, double idleSeconds, int roomKib)
     {
         var port = Systems.Ports.Free().Main;
         var serverLines = new ConcurrentQueue<string>();
         await using var server = ChildProcess.Start(loadDll, line => Keep(serverLines, line, "MEASURED "), [],
-            "server", "--system", "sockets", "--port", port, "--hibernate", hibernate ? "true" : "false",
+            "server", "--system", "sockets", "--port", port, "--hibernate", mode == "hibernated" ? "true" : "false", "--plain", mode == "plain" ? "true" : "false",
             "--idle-seconds", idleSeconds.ToString(CultureInfo.InvariantCulture), "--room-kib", roomKib.ToString(CultureInfo.InvariantCulture));
         await server.WaitReadyAsync(TimeSpan.FromSeconds(60));
         await Task.Delay(1000);
@@ -79,7 +82,7 @@ internal static class SocketMemoryRun
         }
         var stillOpen = clientLines.FirstOrDefault(line => line.StartsWith("STILL-OPEN ", StringComparison.Ordinal)) ?? "STILL-OPEN ?";
         var result = new SocketMemory(loaded.Instances, loaded.Sockets, loaded.Rss, loaded.Managed, empty.Rss, empty.Managed);
-        Console.WriteLine($"{(hibernate ? "hibernated" : "kept live"),-10}: {result.Instances:N0} live instances, {result.Sockets:N0} open sockets ({stillOpen["STILL-OPEN ".Length..]} still open at the client afterwards), server RSS {result.Rss / 1048576.0:N1} MiB (empty {result.EmptyRss / 1048576.0:N1} MiB), managed {result.Managed / 1048576.0:N1} MiB (empty {result.EmptyManaged / 1048576.0:N1} MiB)");
+        Console.WriteLine($"{mode,-10}: {result.Instances:N0} live instances, {result.Sockets:N0} open sockets ({stillOpen["STILL-OPEN ".Length..]} still open at the client afterwards), server RSS {result.Rss / 1048576.0:N1} MiB (empty {result.EmptyRss / 1048576.0:N1} MiB), managed {result.Managed / 1048576.0:N1} MiB (empty {result.EmptyManaged / 1048576.0:N1} MiB)");
         return result;
     }
 

@@ -8,7 +8,8 @@ namespace SourceGenDO.Load.Roles;
 /// <summary>
 /// The server of the socket memory benchmark: <see cref="BenchSocketRoom"/> behind a route on an HTTP/1.1
 /// port, hibernating its rooms or keeping them live (<c>--hibernate true|false</c>), each room instance
-/// holding <c>--room-kib</c> KiB of state. On the line "measure"
+/// holding <c>--room-kib</c> KiB of state; or, with <c>--plain true</c>, a bare ASP.NET Core WebSocket
+/// endpoint answering the same way, as the baseline. On the line "measure"
 /// on standard input it collects garbage and prints "MEASURED live-instances sockets managed-bytes".
 /// </summary>
 internal static class SocketServerRole
@@ -36,7 +37,29 @@ internal static class SocketServerRole
             options.IdleTimeout = TimeSpan.FromSeconds(arguments.GetDouble("idle-seconds", 2));
         });
         var app = builder.Build();
-        app.MapDurableObjectRoute<BenchSocketRoom>("/rooms/{name}");
+        var plain = arguments.Get("plain") == "true";
+        var plainSockets = 0;
+        if (plain)
+        {
+            // The baseline: ASP.NET Core's own WebSockets, answering as the room does, with no object behind.
+            app.UseWebSockets();
+            app.Map("/rooms/{name}", async context =>
+            {
+                using var socket = await context.WebSockets.AcceptWebSocketAsync();
+                Interlocked.Increment(ref plainSockets);
+                var buffer = new byte[256];
+                var user = context.Request.QueryString.Value!.TrimStart('?');
+                while ((await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None)).MessageType != System.Net.WebSockets.WebSocketMessageType.Close)
+                {
+                    await socket.SendAsync(System.Text.Encoding.UTF8.GetBytes($"{user} in a room of ?"), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+                }
+                Interlocked.Decrement(ref plainSockets);
+            });
+        }
+        else
+        {
+            app.MapDurableObjectRoute<BenchSocketRoom>("/rooms/{name}");
+        }
         var host = app.Services.GetRequiredService<DurableObjectHost>().Namespaces.Single();
         await app.StartAsync();
         Console.WriteLine("READY");
@@ -51,7 +74,7 @@ internal static class SocketServerRole
                     GC.WaitForPendingFinalizers();
                     GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"MEASURED {host.ActivationCount} {host.Sockets.Count} {GC.GetTotalMemory(forceFullCollection: false)}"));
+                        $"MEASURED {host.ActivationCount} {(plain ? Volatile.Read(ref plainSockets) : host.Sockets.Count)} {GC.GetTotalMemory(forceFullCollection: false)}"));
                     Console.Out.Flush();
                 }
             }

@@ -70,9 +70,13 @@ internal sealed partial class HostedWebSocket : IWebSocketConnection
     {
         lock (_lock)
         {
-            if (_accepted || State != DurableWebSocketState.Connecting)
+            if (_accepted)
             {
                 throw new InvalidOperationException("This WebSocket was accepted already.");
+            }
+            if (State != DurableWebSocketState.Connecting)
+            {
+                throw new InvalidOperationException("This WebSocket's upgrade was refused or ended: accept a socket while handling its request.");
             }
             _accepted = true;
             Socket.Tags = tags;

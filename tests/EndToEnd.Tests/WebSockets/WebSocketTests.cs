@@ -167,4 +167,25 @@ public sealed class WebSocketTests(ServerFixture fixture) : IClassFixture<Server
         Assert.Equal("echo:untouched", await reader.AskAsync("untouched"));
         Assert.Equal(1, await stub.SocketCount("fast"));
     }
+
+    [Fact]
+    public async Task AStoppingServerClosesItsSocketsWith1001()
+    {
+        var server = await RunningServer.StartAsync();
+        try
+        {
+            await using var ann = await SocketClient.ConnectAsync(server, ServerFixture.UniqueName("room"), "user=ann");
+            Assert.Equal("echo:ready", await ann.AskAsync("ready"));
+
+            var stopping = server.StopAsync();
+
+            Assert.Null(await ann.ReceiveAsync());
+            Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, ann.CloseStatus);
+            await stopping;
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
 }

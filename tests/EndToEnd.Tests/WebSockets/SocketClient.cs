@@ -42,6 +42,11 @@ internal sealed class SocketClient : IAsyncDisposable
             var result = await Socket.ReceiveAsync(buffer, timeout.Token);
             if (result.MessageType == WebSocketMessageType.Close)
             {
+                // Answer the close, as browsers do, unless this side started it.
+                if (Socket.State == WebSocketState.CloseReceived)
+                {
+                    await Socket.CloseOutputAsync(result.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null, timeout.Token);
+                }
                 return null;
             }
             message.Write(buffer, 0, result.Count);

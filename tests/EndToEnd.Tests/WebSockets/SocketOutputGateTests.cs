@@ -4,7 +4,10 @@ using SourceGenDO.EndToEnd.Tests.Storage;
 
 namespace SourceGenDO.EndToEnd.Tests.WebSockets;
 
-/// <summary>The output gate on sockets (SPEC.md section 5): a message sent after a write leaves once the write is durable, and never when it failed.</summary>
+/// <summary>
+/// The gates on sockets (SPEC.md section 5): a socket message waits at the input gate like any event, and a
+/// message sent after a write leaves once the write is durable, and never when it failed.
+/// </summary>
 public sealed class SocketOutputGateTests : IAsyncLifetime
 {
     private readonly ControlledBackend _backend = new();
@@ -14,8 +17,30 @@ public sealed class SocketOutputGateTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        _backend.Reads.Open();
         _backend.Commits.Open();
         await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ASocketMessageWaitsAtTheInputGateWhileAStorageReadIsPending()
+    {
+        var room = ServerFixture.UniqueName("room");
+        await using var ann = await SocketClient.ConnectAsync(_server, room, "user=ann");
+        await using var bob = await SocketClient.ConnectAsync(_server, room, "user=bob");
+        Assert.Equal("echo:ready", await bob.AskAsync("ready"));
+        _backend.Reads.Shut();
+
+        await ann.SendAsync("read:k");
+        await Eventually.True(() => _backend.Reads.Waiting == 1, "the read waits in the backend");
+        var bobs = bob.AskAsync("while reading");
+        await Task.Delay(100);
+
+        // Bob's message reached the object, and would have run now without the gate.
+        Assert.False(bobs.IsCompleted);
+        _backend.Reads.Open();
+        Assert.Equal("read:k:none", await ann.ReceiveAsync());
+        Assert.Equal("echo:while reading", await bobs);
     }
 
     [Fact]

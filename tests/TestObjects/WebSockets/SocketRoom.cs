@@ -104,6 +104,11 @@ public sealed class SocketRoom(DurableObjectState ctx) : DurableObject(ctx)
                 break;
             case "throw":
                 throw new InvalidOperationException("The handler was asked to throw.");
+            case "read":
+                // A read of a key not cached: the input gate holds other events while it is pending.
+                var value = await Ctx.Storage.GetAsync<string>("cold:" + parts[1]);
+                socket.Send("read:" + parts[1] + ":" + (value ?? "none"));
+                break;
             case "write-then-send":
                 Ctx.Storage.Put("key:" + parts[1], parts[1]);
                 socket.Send("sent:" + parts[1]);

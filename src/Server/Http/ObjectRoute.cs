@@ -1,0 +1,196 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebSockets;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SourceGenDO.Dispatch;
+using SourceGenDO.Server.Execution;
+
+namespace SourceGenDO.Server.Http;
+
+/// <summary>Which route value names the object.</summary>
+internal enum RouteKey
+{
+    Name,
+    Id,
+}
+
+/// <summary>
+/// One mapped route: finds the object a request names, hands the request to its <c>Fetch</c> as an event,
+/// and writes the response back; for a WebSocket upgrade that the object accepted, runs the socket.
+/// </summary>
+internal sealed class ObjectRoute
+{
+    // Pings keep idle sockets through proxies and find clients that vanished without closing.
+    private static readonly WebSocketOptions SocketOptions = new()
+    {
+        KeepAliveInterval = TimeSpan.FromSeconds(30),
+        KeepAliveTimeout = TimeSpan.FromSeconds(20),
+    };
+
+    private readonly NamespaceHost _namespace;
+    private readonly RouteKey _key;
+    private readonly RequestDelegate _handler;
+
+    public ObjectRoute(NamespaceHost ns, RouteKey key, IServiceProvider services)
+    {
+        _namespace = ns;
+        _key = key;
+        // The WebSocket middleware, run for this route only, so that the app need not call UseWebSockets;
+        // it steps aside when the app did.
+        var middleware = new WebSocketMiddleware(HandleAsync, Microsoft.Extensions.Options.Options.Create(SocketOptions), services.GetRequiredService<ILoggerFactory>());
+        _handler = middleware.Invoke;
+        services.GetService<IHostApplicationLifetime>()?.ApplicationStopping.Register(CloseSockets);
+    }
+
+    /// <summary>The endpoint's request delegate.</summary>
+    public RequestDelegate Handler => _handler;
+
+    private ILogger Logger => _namespace.Logger;
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        if (!TryGetId(context, out var id, out var problem))
+        {
+            await WriteTextAsync(context, HttpStatusCode.BadRequest, problem).ConfigureAwait(false);
+            return;
+        }
+        var upgrade = context.WebSockets.IsWebSocketRequest ? new HostedWebSocket(_namespace, id) : null;
+        HttpRequestMessage? request = HttpMessageCopy.ToRequestMessage(context);
+        if (upgrade is not null)
+        {
+            request.SetWebSocket(upgrade.Socket);
+        }
+        var response = await FetchAsync(context, id, request, upgrade).ConfigureAwait(false);
+        if (response is null)
+        {
+            request.Dispose();
+            return;
+        }
+        if (upgrade is { IsAccepted: true } && response.StatusCode == HttpStatusCode.SwitchingProtocols)
+        {
+            var subProtocol = response.Headers.TryGetValues("Sec-WebSocket-Protocol", out var protocols) ? protocols.FirstOrDefault() : null;
+            // The connection may stay open for days: nothing of the request and response is kept for it.
+            request.Dispose();
+            response.Dispose();
+            request = null;
+            response = null;
+            await RunSocketAsync(context, id, upgrade, subProtocol).ConfigureAwait(false);
+            return;
+        }
+        upgrade?.Refuse();
+        using (request)
+        using (response)
+        {
+            if (response.StatusCode == HttpStatusCode.SwitchingProtocols)
+            {
+                var why = upgrade is null
+                    ? "The durable object's Fetch handler answered 101 Switching Protocols to a request that is not a WebSocket upgrade."
+                    : "The durable object's Fetch handler answered 101 Switching Protocols without accepting the WebSocket: call Ctx.AcceptWebSocket(request.GetWebSocket()) first.";
+                Logger.LogError("{Problem} ({Namespace}/{Id})", why, _namespace.Name, id);
+                await WriteTextAsync(context, HttpStatusCode.InternalServerError, why).ConfigureAwait(false);
+                return;
+            }
+            try
+            {
+                await HttpMessageCopy.CopyResponseAsync(response, context).ConfigureAwait(false);
+            }
+            catch (Exception) when (context.RequestAborted.IsCancellationRequested)
+            {
+                // The client went away.
+            }
+            catch (Exception e)
+            {
+                // Headers may have left already: the client sees the connection end, not a half body.
+                Logger.LogError(e, "Streaming the response of durable object {Namespace}/{Id} failed.", _namespace.Name, id);
+                context.Abort();
+            }
+        }
+    }
+
+    /// <summary>Runs <c>Fetch</c> as an event; null when the answer (an error) was written already.</summary>
+    private async Task<HttpResponseMessage?> FetchAsync(HttpContext context, DurableObjectId id, HttpRequestMessage request, HostedWebSocket? upgrade)
+    {
+        if (_namespace.TryEnter(id, out var activation) != EnterResult.Entered)
+        {
+            await WriteTextAsync(context, HttpStatusCode.ServiceUnavailable, RemoteErrors.OverloadedMessage).ConfigureAwait(false);
+            return null;
+        }
+        var fetch = new FetchEvent(activation, request);
+        activation.Scheduler.PostEvent(FetchEvent.Start, fetch);
+        try
+        {
+            return await fetch.Completion.ConfigureAwait(false);
+        }
+        catch (DurableObjectException e) when (e.DurableObjectReset)
+        {
+            upgrade?.Refuse();
+            await WriteTextAsync(context, HttpStatusCode.ServiceUnavailable, $"The durable object was reset and did not answer: {e.Message} Retry the request.").ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            upgrade?.Refuse();
+            Logger.LogError(e, "The Fetch handler of durable object {Namespace}/{Id} threw, answering {Method} {Path}.", _namespace.Name, id, context.Request.Method, context.Request.Path);
+            await WriteTextAsync(context, HttpStatusCode.InternalServerError, $"The durable object's Fetch handler threw {e.GetType().Name}; the server log has the details.").ConfigureAwait(false);
+        }
+        return null;
+    }
+
+    private async Task RunSocketAsync(HttpContext context, DurableObjectId id, HostedWebSocket upgrade, string? subProtocol)
+    {
+        System.Net.WebSockets.WebSocket webSocket;
+        try
+        {
+            webSocket = await context.WebSockets.AcceptWebSocketAsync(subProtocol).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Logger.LogInformation(e, "Completing a WebSocket upgrade to durable object {Namespace}/{Id} failed.", _namespace.Name, id);
+            upgrade.Refuse();
+            return;
+        }
+        await upgrade.RunAsync(webSocket).ConfigureAwait(false);
+    }
+
+    private bool TryGetId(HttpContext context, out DurableObjectId id, out string problem)
+    {
+        id = null!;
+        var values = context.Request.RouteValues;
+        var text = values[_key == RouteKey.Name ? "name" : "id"]?.ToString();
+        if (string.IsNullOrEmpty(text))
+        {
+            problem = $"The request names no durable object: the route value \"{(_key == RouteKey.Name ? "name" : "id")}\" is empty.";
+            return false;
+        }
+        try
+        {
+            id = _key == RouteKey.Name ? _namespace.Key.FromName(text) : _namespace.Key.Parse(text);
+            problem = string.Empty;
+            return true;
+        }
+        catch (ArgumentException e)
+        {
+            problem = e.Message;
+            return false;
+        }
+    }
+
+    private void CloseSockets()
+    {
+        foreach (var socket in _namespace.Sockets.All())
+        {
+            socket.Terminate(GoingAway, "The server is stopping.", tellObject: false);
+        }
+    }
+
+    private const int GoingAway = 1001;
+
+    private static Task WriteTextAsync(HttpContext context, HttpStatusCode status, string text)
+    {
+        context.Response.StatusCode = (int)status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(text, context.RequestAborted);
+    }
+}

@@ -56,4 +56,25 @@ public abstract class DurableObject
         };
         return Task.FromResult(response);
     }
+    /// <summary>
+    /// Runs for each whole message a client sends on a socket the object accepted with
+    /// <see cref="DurableObjectState.AcceptWebSocket"/>: an event like a call, one at a time, behind the input
+    /// gate. After hibernation it runs on a fresh instance. An exception is logged; the socket stays open.
+    /// The default does nothing.
+    /// </summary>
+    protected internal virtual Task WebSocketMessage(DurableWebSocket socket, DurableWebSocketMessage message) => Task.CompletedTask;
+
+    /// <summary>
+    /// Runs once when an accepted socket closes: <paramref name="wasClean"/> when the client sent a close
+    /// frame (the server answers it), false when the connection was lost (code 1006) or the server closed
+    /// it for breaking a bound (1008 for a client that does not read, 1009 for a message too large, 1011
+    /// for a failed write). Not run for a close the object asked for itself. The default does nothing.
+    /// </summary>
+    protected internal virtual Task WebSocketClose(DurableWebSocket socket, int code, string reason, bool wasClean) => Task.CompletedTask;
+
+    /// <summary>
+    /// Runs once, instead of <see cref="WebSocketClose"/>, when receiving on an accepted socket failed
+    /// (for example a protocol error). The default does nothing.
+    /// </summary>
+    protected internal virtual Task WebSocketError(DurableWebSocket socket, Exception error) => Task.CompletedTask;
 }

@@ -74,6 +74,76 @@ public sealed class DurableObjectState
         throw error;
     }
 
+    /// <summary>
+    /// Accepts the WebSocket of an upgrade request (<see cref="DurableWebSocketRequestExtensions.GetWebSocket"/>)
+    /// as the object's: answer the request 101 Switching Protocols to complete the upgrade. The object then
+    /// receives <see cref="DurableObject.WebSocketMessage"/>, <see cref="DurableObject.WebSocketClose"/> and
+    /// <see cref="DurableObject.WebSocketError"/> as events, also after hibernation.
+    /// </summary>
+    /// <param name="socket">The socket of the request being handled.</param>
+    /// <param name="tags">At most <see cref="DurableWebSocket.MaxTags"/> tags of at most <see cref="DurableWebSocket.MaxTagLength"/> characters, for <see cref="GetWebSockets"/>.</param>
+    /// <exception cref="ArgumentException">Too many tags, a tag too long, or a null tag.</exception>
+    /// <exception cref="InvalidOperationException">The socket was accepted already, or belongs to another object.</exception>
+    public void AcceptWebSocket(DurableWebSocket socket, IEnumerable<string>? tags = null)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        var checkedTags = CheckTags(tags);
+        _host.AcceptWebSocket(socket, checkedTags);
+    }
+
+    /// <summary>The accepted, open sockets of the object, those with <paramref name="tag"/> when it is given, in the order they were accepted.</summary>
+    public IReadOnlyList<DurableWebSocket> GetWebSockets(string? tag = null) => _host.GetWebSockets(tag);
+
+    /// <summary>
+    /// Answers a text message equal to <paramref name="request"/> with <paramref name="response"/> on the same
+    /// socket, without delivering it to the object: no instance is woken or constructed for it. It applies to
+    /// every socket of the object and survives hibernation; a later call replaces it.
+    /// </summary>
+    /// <exception cref="ArgumentException">Either text is empty or longer than 2,048 characters.</exception>
+    public void SetWebSocketAutoResponse(string request, string response)
+    {
+        CheckAutoResponseText(request, nameof(request));
+        CheckAutoResponseText(response, nameof(response));
+        _host.SetWebSocketAutoResponse(request, response);
+    }
+
+    /// <summary>Removes the auto-response <see cref="SetWebSocketAutoResponse"/> set; messages reach the object again.</summary>
+    public void ClearWebSocketAutoResponse() => _host.SetWebSocketAutoResponse(null, null);
+
+    private static string[] CheckTags(IEnumerable<string>? tags)
+    {
+        if (tags is null)
+        {
+            return [];
+        }
+        var list = tags.ToArray();
+        if (list.Length > DurableWebSocket.MaxTags)
+        {
+            throw new ArgumentException($"A WebSocket may have at most {DurableWebSocket.MaxTags} tags; {list.Length} were given.", nameof(tags));
+        }
+        foreach (var tag in list)
+        {
+            if (tag is null)
+            {
+                throw new ArgumentException("A WebSocket tag cannot be null.", nameof(tags));
+            }
+            if (tag.Length > DurableWebSocket.MaxTagLength)
+            {
+                throw new ArgumentException($"A WebSocket tag may have at most {DurableWebSocket.MaxTagLength} characters; one has {tag.Length}.", nameof(tags));
+            }
+        }
+        return list;
+    }
+
+    private static void CheckAutoResponseText(string text, string parameter)
+    {
+        ArgumentNullException.ThrowIfNull(text, parameter);
+        if (text.Length is 0 or > 2048)
+        {
+            throw new ArgumentException($"A WebSocket auto-response {parameter} must have 1 to 2,048 characters; it has {text.Length}.", parameter);
+        }
+    }
+
     private sealed class EmptyServiceProvider : IServiceProvider
     {
         public static readonly EmptyServiceProvider Instance = new();

@@ -67,6 +67,30 @@ public sealed class DurableObjectsOptions
     public long StorageCacheBytes { get; set; } = 64 * 1024 * 1024;
 
     /// <summary>
+    /// Whether an instance whose only activity is open accepted WebSockets is evicted after
+    /// <see cref="IdleTimeout"/> while its sockets stay connected (hibernation; the next message constructs a
+    /// fresh instance). When false, an instance stays in memory as long as it has an open accepted socket.
+    /// Default true.
+    /// </summary>
+    public bool HibernateWebSockets { get; set; } = true;
+
+    /// <summary>
+    /// The largest message a client may send on a WebSocket, in bytes. A larger one closes that socket with
+    /// 1009 (message too big). Default 1 MiB.
+    /// </summary>
+    public int MaxWebSocketMessageBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// How many bytes of messages one WebSocket may have queued and not yet sent (held by the output gate,
+    /// or waiting for a client that reads slowly). Past it that socket is closed with 1008 and a reason
+    /// saying the client did not read; other sockets are untouched. Default 1 MiB.
+    /// </summary>
+    public long MaxWebSocketSendQueueBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How many messages one WebSocket may have queued and not yet sent; past it, as for <see cref="MaxWebSocketSendQueueBytes"/>. Default 1,024.</summary>
+    public int MaxWebSocketSendQueueMessages { get; set; } = 1024;
+
+    /// <summary>
     /// How the storage backend is made; null (the default) stores objects in SQLite under
     /// <see cref="DataDirectory"/>, durable past a power loss.
     /// </summary>

@@ -51,4 +51,12 @@ internal interface IInstanceHost
 
     /// <summary>Resets the instance: it is discarded, and events in progress or waiting fail with <paramref name="error"/>.</summary>
     void Reset(DurableObjectException error);
+    /// <summary>Makes <paramref name="socket"/> one of the object's accepted sockets, with <paramref name="tags"/> (checked).</summary>
+    void AcceptWebSocket(DurableWebSocket socket, string[] tags);
+
+    /// <summary>The object's accepted open sockets, those with <paramref name="tag"/> when given.</summary>
+    IReadOnlyList<DurableWebSocket> GetWebSockets(string? tag);
+
+    /// <summary>Sets the object's auto-response (both null: removes it).</summary>
+    void SetWebSocketAutoResponse(string? request, string? response);
 }

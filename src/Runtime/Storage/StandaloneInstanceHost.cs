@@ -16,6 +16,16 @@ internal sealed class StandaloneInstanceHost : IInstanceHost, IObjectStorageCore
 
     public void Reset(DurableObjectException error) => throw error;
 
+    // Sockets come only from a server's routes: outside one there is none to accept.
+    public void AcceptWebSocket(DurableWebSocket socket, string[] tags) =>
+        throw new InvalidOperationException("WebSockets are accepted only by an object hosted in a server, through a route (app.MapDurableObjectRoute).");
+
+    public IReadOnlyList<DurableWebSocket> GetWebSockets(string? tag) => [];
+
+    public void SetWebSocketAutoResponse(string? request, string? response)
+    {
+    }
+
     public ValueTask<byte[]?[]> GetAsync(IReadOnlyList<string> keys)
     {
         lock (_lock)

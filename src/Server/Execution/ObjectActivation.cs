@@ -132,6 +132,12 @@ internal sealed class ObjectActivation : IInstanceHost
         }
     }
 
+    public void AcceptWebSocket(DurableWebSocket socket, string[] tags) => throw new NotImplementedException();
+
+    public IReadOnlyList<DurableWebSocket> GetWebSockets(string? tag) => throw new NotImplementedException();
+
+    public void SetWebSocketAutoResponse(string? request, string? response) => throw new NotImplementedException();
+
     void IInstanceHost.Reset(DurableObjectException error) => Reset(error);
 
     /// <summary>

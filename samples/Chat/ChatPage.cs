@@ -11,6 +11,12 @@ internal static class ChatPage
         using var buffer = new MemoryStream();
         stream.CopyTo(buffer);
         var page = buffer.ToArray();
-        return endpoints.MapGet(pattern, () => Results.Bytes(page, "text/html; charset=utf-8"));
+        // A RequestDelegate, not a lambda with parameters: no reflection-built delegate (Native-AOT safe).
+        return endpoints.MapGet(pattern, context =>
+        {
+            context.Response.ContentType = "text/html; charset=utf-8";
+            context.Response.ContentLength = page.Length;
+            return context.Response.Body.WriteAsync(page).AsTask();
+        });
     }
 }

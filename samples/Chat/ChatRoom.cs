@@ -122,13 +122,13 @@ public sealed class ChatRoom : DurableObject
         var history = await Ctx.Storage.ListAsync<ChatEntry>(new ListOptions { Prefix = MessagePrefix, Reverse = true, Limit = HistoryLength });
         foreach (var entry in history.OrderBy(pair => pair.Key, StringComparer.Ordinal))
         {
-            socket.Send(ServerMessage.From(entry.Value).ToJson());
+            TrySend(socket, ServerMessage.From(entry.Value).ToJson());
         }
         var members = Ctx.GetWebSockets()
             .Select(other => other.DeserializeAttachment<ChatMember>()?.Name)
             .OfType<string>()
             .ToList();
-        socket.Send(new ServerMessage { Type = "ready", Name = name, Members = members }.ToJson());
+        TrySend(socket, new ServerMessage { Type = "ready", Name = name, Members = members }.ToJson());
         Broadcast(new ServerMessage { Type = "joined", Name = name }, except: socket);
     }
 
@@ -194,13 +194,25 @@ public sealed class ChatRoom : DurableObject
         {
             if (!ReferenceEquals(socket, except))
             {
-                socket.Send(json);
+                TrySend(socket, json);
             }
         }
     }
 
     private static void SendError(DurableWebSocket socket, string error) =>
-        socket.Send(new ServerMessage { Type = "error", Error = error }.ToJson());
+        TrySend(socket, new ServerMessage { Type = "error", Error = error }.ToJson());
+
+    // A socket can close between being listed and being sent to; its close event follows, so skip it.
+    private static void TrySend(DurableWebSocket socket, string json)
+    {
+        try
+        {
+            socket.Send(json);
+        }
+        catch (InvalidOperationException) when (socket.ReadyState != DurableWebSocketState.Open)
+        {
+        }
+    }
 
     private static string MessageKey(long sequence) =>
         MessagePrefix + sequence.ToString("D12", CultureInfo.InvariantCulture);

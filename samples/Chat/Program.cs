@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using ChatSample;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using SourceGenDO;
 
 // Arguments: [--port <n>] (default 8787; 0 picks any free port) [--data-directory <path>] (default
@@ -21,12 +22,14 @@ var idleTimeout = Argument("--idle-timeout") is { } idleText
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("ChatSample", LogLevel.Information);
 // Browsers speak WebSockets over HTTP/1.1 on a cleartext port; loopback only.
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http1));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddDurableObjects(options =>
 {
     options.AddNamespace<ChatRoom>("ROOMS");
     options.DataDirectory = dataDirectory;
+    // The room answers messages over its own 8 KiB bound with an error; past this the runtime closes the socket (1009).
+    options.MaxWebSocketMessageBytes = 64 * 1024;
     if (idleTimeout is { } timeout)
     {
         options.IdleTimeout = timeout;

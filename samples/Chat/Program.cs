@@ -37,9 +37,9 @@ builder.Services.AddDurableObjects(options =>
 });
 
 var app = builder.Build();
-app.UseWebSockets();
 app.MapChatPage("/");
-// Every request under /rooms/{name}/ goes to the room of that name: a WebSocket at /rooms/{name}/websocket.
+// Every request under /rooms/{name}/ goes to the room of that name (the route accepts WebSocket upgrades
+// itself, no UseWebSockets needed): the page connects to /rooms/{name}/websocket.
 app.MapDurableObjectRoute<ChatRoom>("/rooms/{name}/{**rest}");
 
 try

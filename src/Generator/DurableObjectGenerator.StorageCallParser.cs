@@ -13,16 +13,18 @@ public sealed partial class DurableObjectGenerator
 {
     /// <summary>
     /// Finds the value type of one call to a generic method of <c>SourceGenDO.DurableObjectStorageOperations</c>
-    /// (through <c>Ctx.Storage</c>, a transaction or the base type) and decides how it is stored: nothing
+    /// (through <c>Ctx.Storage</c>, a transaction or the base type), or to a WebSocket's attachment methods
+    /// (<c>SourceGenDO.DurableWebSocket.SerializeAttachment</c> / <c>DeserializeAttachment</c>, which encode
+    /// as stored values do), and decides how it is stored: nothing
     /// for the scalars the runtime has codecs for, a <see cref="StoredValueSpec"/> for the rest, a
     /// diagnostic at the call for a type that cannot be stored.
     /// </summary>
     internal static class StorageCallParser
     {
-        // The generic methods of DurableObjectStorageOperations; each takes or returns values of its T.
+        // The generic methods of DurableObjectStorageOperations and DurableWebSocket; each takes or returns values of its T.
         private static readonly HashSet<string> MethodNames = new(StringComparer.Ordinal)
         {
-            "GetAsync", "Put", "PutAsync", "ListAsync",
+            "GetAsync", "Put", "PutAsync", "ListAsync", "SerializeAttachment", "DeserializeAttachment",
         };
 
         /// <summary>Syntax only: an invocation whose method is named like a storage method (most are not; the transform tells).</summary>
@@ -35,7 +37,7 @@ public sealed partial class DurableObjectGenerator
             var invocation = (InvocationExpressionSyntax)context.Node;
             // Unresolved or ambiguous calls have no symbol; the compiler reports those.
             if (context.SemanticModel.GetSymbolInfo(invocation, cancellationToken).Symbol is not IMethodSymbol { IsGenericMethod: true, TypeArguments.Length: 1 } method
-                || !IsStorageOperations(method.ContainingType))
+                || !(IsStorageOperations(method.ContainingType) || IsWebSocket(method.ContainingType)))
             {
                 return null;
             }
@@ -45,7 +47,7 @@ public sealed partial class DurableObjectGenerator
                 return null;
             }
             var location = MethodName(invocation)!.GetLocation();
-            var verb = method.Name.StartsWith("Put", StringComparison.Ordinal) ? "stores" : "reads";
+            var verb = method.Name.StartsWith("Put", StringComparison.Ordinal) || method.Name == "SerializeAttachment" ? "stores" : "reads";
             var display = valueType.ToDisplayString(SymbolNames.Message);
             if (FindTypeParameter(valueType) is { } typeParameter)
             {
@@ -83,6 +85,10 @@ public sealed partial class DurableObjectGenerator
         /// <summary>Whether <paramref name="type"/> is <c>SourceGenDO.DurableObjectStorageOperations</c> (compared by name: no compilation lookup).</summary>
         private static bool IsStorageOperations(INamedTypeSymbol? type) =>
             type is { Name: "DurableObjectStorageOperations", Arity: 0, ContainingType: null, ContainingNamespace: { Name: "SourceGenDO", ContainingNamespace.IsGlobalNamespace: true } };
+
+        /// <summary>Whether <paramref name="type"/> is <c>SourceGenDO.DurableWebSocket</c>, whose attachments are encoded as stored values.</summary>
+        private static bool IsWebSocket(INamedTypeSymbol? type) =>
+            type is { Name: "DurableWebSocket", Arity: 0, ContainingType: null, ContainingNamespace: { Name: "SourceGenDO", ContainingNamespace.IsGlobalNamespace: true } };
 
         private static ITypeParameterSymbol? FindTypeParameter(ITypeSymbol type) => type switch
         {

@@ -12,16 +12,24 @@ namespace SourceGenDO.TestObjects;
 /// <summary>A real SourceGenDO server on a loopback port, hosting the test objects.</summary>
 public sealed class RunningServer : IAsyncDisposable
 {
-    private RunningServer(WebApplication app, Uri address, string dataDirectory)
+    private RunningServer(WebApplication app, Uri address, Uri httpAddress, string dataDirectory)
     {
         App = app;
         Address = address;
+        HttpAddress = httpAddress;
         DataDirectory = dataDirectory;
     }
 
     public WebApplication App { get; }
 
+    /// <summary>The gRPC endpoint (cleartext HTTP/2, prior knowledge), which stubs connect to.</summary>
     public Uri Address { get; }
+
+    /// <summary>
+    /// The HTTP/1.1 endpoint of the routes (browsers and <c>ClientWebSocket</c>): Kestrel's cleartext
+    /// <c>Http1AndHttp2</c> speaks only HTTP/1.1, so the gRPC endpoint stays HTTP/2-only beside it.
+    /// </summary>
+    public Uri HttpAddress { get; }
 
     public string DataDirectory { get; }
 
@@ -42,7 +50,8 @@ public sealed class RunningServer : IAsyncDisposable
         .AddNamespace<Outer.NestedCounter>("NESTED")
         .AddNamespace<Store>("STORES")
         .AddNamespace<Alarms>("ALARMS")
-        .AddNamespace<GateProbe>("GATE_PROBES");
+        .AddNamespace<GateProbe>("GATE_PROBES")
+        .AddNamespace<SocketRoom>("SOCKET_ROOMS");
 
     /// <summary>
     /// Starts a server on <paramref name="port"/> (0: any free port) with its own data directory unless
@@ -56,7 +65,10 @@ public sealed class RunningServer : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.WebHost.ConfigureKestrel(kestrel =>
-            kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2));
+        {
+            kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http1);
+        });
         if (time is not null)
         {
             builder.Services.AddSingleton(time);
@@ -72,8 +84,12 @@ public sealed class RunningServer : IAsyncDisposable
         });
         var app = builder.Build();
         app.MapDurableObjects();
+        app.MapDurableObjectRoute<SocketRoom>("/rooms/{name}/{**rest}");
+        app.MapDurableObjectRoute<SocketRoom>("/ids/{id}/{**rest}");
         await app.StartAsync();
-        return new RunningServer(app, new Uri(app.Urls.First()), dataDirectory);
+        // Kestrel lists its endpoints in the order they were configured.
+        var urls = app.Urls.ToArray();
+        return new RunningServer(app, new Uri(urls[0]), new Uri(urls[1]), dataDirectory);
     }
 
     public Task<DurableObjectClient> ConnectAsync() => DurableObjectClient.ConnectAsync(Address);

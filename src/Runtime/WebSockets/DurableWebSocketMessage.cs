@@ -16,6 +16,14 @@ public readonly struct DurableWebSocketMessage
         IsText = true;
     }
 
+    /// <summary>A text message whose UTF-8 bytes the receiver already has.</summary>
+    internal DurableWebSocketMessage(string text, ReadOnlyMemory<byte> utf8)
+    {
+        _text = text;
+        Data = utf8;
+        IsText = true;
+    }
+
     /// <summary>A binary message of <paramref name="data"/>.</summary>
     public DurableWebSocketMessage(ReadOnlyMemory<byte> data)
     {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using SourceGenDO.Dispatch;
 using SourceGenDO.Ids;
+using SourceGenDO.Server.Http;
 
 namespace SourceGenDO.Server.Execution;
 
@@ -44,6 +45,9 @@ internal sealed class NamespaceHost
     public StorageContext Storage { get; }
 
     public int ActivationCount => _activations.Count;
+
+    /// <summary>The accepted WebSockets of the namespace's objects, kept while their instances hibernate.</summary>
+    public NamespaceSockets Sockets { get; } = new();
 
     /// <summary>Accepts one event for <paramref name="id"/>, activating the object if it is not live.</summary>
     public EnterResult TryEnter(DurableObjectId id, out ObjectActivation activation)
@@ -115,6 +119,10 @@ internal sealed class NamespaceHost
     {
         foreach (var (id, activation) in _activations)
         {
+            if (!Options.HibernateWebSockets && Sockets.HasOpenSockets(id))
+            {
+                continue;
+            }
             if (activation.TryDeactivateIfIdle(Options.IdleTimeout))
             {
                 WaitForCommits(activation);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SourceGenDO.Dispatch;
+using SourceGenDO.Server.Http;
 using SourceGenDO.Server.Rpc;
 using SourceGenDO.Wire;
 
@@ -132,11 +133,25 @@ internal sealed class ObjectActivation : IInstanceHost
         }
     }
 
-    public void AcceptWebSocket(DurableWebSocket socket, string[] tags) => throw new NotImplementedException();
+    public void AcceptWebSocket(DurableWebSocket socket, string[] tags)
+    {
+        if (socket.Connection is not HostedWebSocket hosted || !hosted.BelongsTo(_host, Id))
+        {
+            throw new InvalidOperationException("This WebSocket came with a request to another durable object: an object accepts only the sockets of its own requests.");
+        }
+        hosted.Accept(tags);
+    }
 
-    public IReadOnlyList<DurableWebSocket> GetWebSockets(string? tag) => throw new NotImplementedException();
+    public IReadOnlyList<DurableWebSocket> GetWebSockets(string? tag) => _host.Sockets.Find(Id)?.Open(tag) ?? [];
 
-    public void SetWebSocketAutoResponse(string? request, string? response) => throw new NotImplementedException();
+    public void SetWebSocketAutoResponse(string? request, string? response)
+    {
+        if (request is null && _host.Sockets.Find(Id) is null)
+        {
+            return;
+        }
+        _host.Sockets.For(Id).SetAutoResponse(request, response);
+    }
 
     void IInstanceHost.Reset(DurableObjectException error) => Reset(error);
 

@@ -82,6 +82,6 @@ public static class DurableObjectRouteExtensions
         _ = dispatcher;
         host.TryGetNamespace(namespaceName, out var ns);
         var route = new ObjectRoute(ns, key, endpoints.ServiceProvider);
-        return endpoints.Map(parsed, route.HandleAsync).WithDisplayName($"Durable object route {pattern} -> {namespaceName}");
+        return endpoints.Map(parsed, route.Handler).WithDisplayName($"Durable object route {pattern} -> {namespaceName}");
     }
 }

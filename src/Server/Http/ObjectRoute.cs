@@ -1,4 +1,11 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebSockets;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SourceGenDO.Dispatch;
 using SourceGenDO.Server.Execution;
 
 namespace SourceGenDO.Server.Http;
@@ -10,18 +17,164 @@ internal enum RouteKey
     Id,
 }
 
-/// <summary>One mapped route: finds the object a request names and hands the request to its <c>Fetch</c>.</summary>
+/// <summary>
+/// One mapped route: finds the object a request names, hands the request to its <c>Fetch</c> as an event,
+/// and writes the response back; for a WebSocket upgrade that the object accepted, runs the socket.
+/// </summary>
 internal sealed class ObjectRoute
 {
+    // Pings keep idle sockets through proxies and find clients that vanished without closing.
+    private static readonly WebSocketOptions SocketOptions = new()
+    {
+        KeepAliveInterval = TimeSpan.FromSeconds(30),
+        KeepAliveTimeout = TimeSpan.FromSeconds(20),
+    };
+
     private readonly NamespaceHost _namespace;
     private readonly RouteKey _key;
+    private readonly RequestDelegate _handler;
 
     public ObjectRoute(NamespaceHost ns, RouteKey key, IServiceProvider services)
     {
         _namespace = ns;
         _key = key;
-        _ = services;
+        // The WebSocket middleware, run for this route only, so that the app need not call UseWebSockets;
+        // it steps aside when the app did.
+        var middleware = new WebSocketMiddleware(HandleAsync, Microsoft.Extensions.Options.Options.Create(SocketOptions), services.GetRequiredService<ILoggerFactory>());
+        _handler = middleware.Invoke;
+        services.GetService<IHostApplicationLifetime>()?.ApplicationStopping.Register(CloseSockets);
     }
 
-    public Task HandleAsync(HttpContext context) => throw new NotImplementedException();
+    /// <summary>The endpoint's request delegate.</summary>
+    public RequestDelegate Handler => _handler;
+
+    private ILogger Logger => _namespace.Logger;
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        if (!TryGetId(context, out var id, out var problem))
+        {
+            await WriteTextAsync(context, HttpStatusCode.BadRequest, problem).ConfigureAwait(false);
+            return;
+        }
+        var upgrade = context.WebSockets.IsWebSocketRequest ? new HostedWebSocket(_namespace, id) : null;
+        using var request = HttpMessageCopy.ToRequestMessage(context);
+        if (upgrade is not null)
+        {
+            request.SetWebSocket(upgrade.Socket);
+        }
+        if (_namespace.TryEnter(id, out var activation) != EnterResult.Entered)
+        {
+            await WriteTextAsync(context, HttpStatusCode.ServiceUnavailable, RemoteErrors.OverloadedMessage).ConfigureAwait(false);
+            return;
+        }
+        var fetch = new FetchEvent(activation, request);
+        activation.Scheduler.PostEvent(FetchEvent.Start, fetch);
+        HttpResponseMessage response;
+        try
+        {
+            response = await fetch.Completion.ConfigureAwait(false);
+        }
+        catch (DurableObjectException e) when (e.DurableObjectReset)
+        {
+            upgrade?.Refuse();
+            await WriteTextAsync(context, HttpStatusCode.ServiceUnavailable, $"The durable object was reset and did not answer: {e.Message} Retry the request.").ConfigureAwait(false);
+            return;
+        }
+        catch (Exception e)
+        {
+            upgrade?.Refuse();
+            Logger.LogError(e, "The Fetch handler of durable object {Namespace}/{Id} threw, answering {Method} {Path}.", _namespace.Name, id, context.Request.Method, context.Request.Path);
+            await WriteTextAsync(context, HttpStatusCode.InternalServerError, $"The durable object's Fetch handler threw {e.GetType().Name}; the server log has the details.").ConfigureAwait(false);
+            return;
+        }
+        using (response)
+        {
+            if (upgrade is not null && upgrade.IsAccepted && response.StatusCode == HttpStatusCode.SwitchingProtocols)
+            {
+                await RunSocketAsync(context, upgrade, response).ConfigureAwait(false);
+                return;
+            }
+            upgrade?.Refuse();
+            if (response.StatusCode == HttpStatusCode.SwitchingProtocols)
+            {
+                var why = upgrade is null
+                    ? "The durable object's Fetch handler answered 101 Switching Protocols to a request that is not a WebSocket upgrade."
+                    : "The durable object's Fetch handler answered 101 Switching Protocols without accepting the WebSocket: call Ctx.AcceptWebSocket(request.GetWebSocket()) first.";
+                Logger.LogError("{Problem} ({Namespace}/{Id})", why, _namespace.Name, id);
+                await WriteTextAsync(context, HttpStatusCode.InternalServerError, why).ConfigureAwait(false);
+                return;
+            }
+            try
+            {
+                await HttpMessageCopy.CopyResponseAsync(response, context).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                // Headers may have left already: the client sees the connection end, not a half body.
+                Logger.LogError(e, "Streaming the response of durable object {Namespace}/{Id} failed.", _namespace.Name, id);
+                context.Abort();
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    private async Task RunSocketAsync(HttpContext context, HostedWebSocket upgrade, HttpResponseMessage response)
+    {
+        System.Net.WebSockets.WebSocket webSocket;
+        try
+        {
+            var subProtocol = response.Headers.TryGetValues("Sec-WebSocket-Protocol", out var protocols) ? protocols.FirstOrDefault() : null;
+            webSocket = await context.WebSockets.AcceptWebSocketAsync(subProtocol).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Logger.LogInformation(e, "Completing a WebSocket upgrade to durable object {Namespace}/{Id} failed.", _namespace.Name, upgrade.Socket);
+            upgrade.Refuse();
+            return;
+        }
+        await upgrade.RunAsync(webSocket).ConfigureAwait(false);
+    }
+
+    private bool TryGetId(HttpContext context, out DurableObjectId id, out string problem)
+    {
+        id = null!;
+        var values = context.Request.RouteValues;
+        var text = values[_key == RouteKey.Name ? "name" : "id"]?.ToString();
+        if (string.IsNullOrEmpty(text))
+        {
+            problem = $"The request names no durable object: the route value \"{(_key == RouteKey.Name ? "name" : "id")}\" is empty.";
+            return false;
+        }
+        try
+        {
+            id = _key == RouteKey.Name ? _namespace.Key.FromName(text) : _namespace.Key.Parse(text);
+            problem = string.Empty;
+            return true;
+        }
+        catch (ArgumentException e)
+        {
+            problem = e.Message;
+            return false;
+        }
+    }
+
+    private void CloseSockets()
+    {
+        foreach (var socket in _namespace.Sockets.All())
+        {
+            socket.Terminate(GoingAway, "The server is stopping.");
+        }
+    }
+
+    private const int GoingAway = 1001;
+
+    private static Task WriteTextAsync(HttpContext context, HttpStatusCode status, string text)
+    {
+        context.Response.StatusCode = (int)status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(text, context.RequestAborted);
+    }
 }

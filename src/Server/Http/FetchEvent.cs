@@ -1,0 +1,75 @@
+using SourceGenDO.Server.Execution;
+
+namespace SourceGenDO.Server.Http;
+
+/// <summary>
+/// One run of an object's <c>Fetch</c> handler for a request that came through a route, delivered as an
+/// event like a call (it waits at the input gate and counts toward the object's queue bound). Its response
+/// is released by the output gate: once the writes made before it are durable; if one failed, the event
+/// fails with the reset instead.
+/// </summary>
+internal sealed class FetchEvent
+{
+    public static readonly SendOrPostCallback Start = static state => _ = ((FetchEvent)state!).RunAsync();
+
+    private readonly ObjectActivation _activation;
+    private readonly HttpRequestMessage _request;
+    private readonly TaskCompletionSource<HttpResponseMessage> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public FetchEvent(ObjectActivation activation, HttpRequestMessage request)
+    {
+        _activation = activation;
+        _request = request;
+    }
+
+    /// <summary>The response; faults with what the handler threw, or with the reset (<see cref="DurableObjectException.DurableObjectReset"/>).</summary>
+    public Task<HttpResponseMessage> Completion => _done.Task;
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            ThrowIfReset();
+            var instance = _activation.GetOrCreateInstance();
+            if (_activation.Scheduler.IsInputGateClosed)
+            {
+                // The constructor called BlockConcurrencyWhile: run once it finished, ahead of later events.
+                _activation.Scheduler.HoldFirst(Start, this);
+                return;
+            }
+            var response = await instance.Fetch(_request).ConfigureAwait(true)
+                ?? throw new InvalidOperationException("The Fetch handler returned no response (null).");
+            if (_activation.Scheduler.PendingWrites is { IsCompletedSuccessfully: false } pending)
+            {
+                // The output gate: the response leaves once every write made before it is durable.
+                await pending.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (!pending.IsCompletedSuccessfully)
+                {
+                    response.Dispose();
+                    ThrowIfReset();
+                    throw new DurableObjectException(pending.Exception?.GetBaseException().Message ?? "A write of the durable object failed.")
+                    {
+                        DurableObjectReset = true,
+                        DurableObjectId = _activation.Id,
+                    };
+                }
+            }
+            ThrowIfReset();
+            _activation.Exit();
+            _done.TrySetResult(response);
+        }
+        catch (Exception e)
+        {
+            _activation.Exit();
+            _done.TrySetException(e);
+        }
+    }
+
+    private void ThrowIfReset()
+    {
+        if (_activation.ResetError is { } reset)
+        {
+            throw new DurableObjectException(reset.Message) { DurableObjectReset = true, DurableObjectId = _activation.Id };
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace SourceGenDO.Server.Http;
+
+/// <summary>Turns an ASP.NET Core request into the <see cref="HttpRequestMessage"/> an object's <c>Fetch</c> takes, and its response back; bodies stream.</summary>
+internal static class HttpMessageCopy
+{
+    // Hop-by-hop headers (RFC 9110 section 7.6.1) describe one connection: never copied onto another.
+    private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade", "TE", "Trailer",
+    };
+
+    /// <summary>The request as the client sent it: full URL, method, headers, and the body as a stream read while the object reads it.</summary>
+    public static HttpRequestMessage ToRequestMessage(HttpContext context)
+    {
+        var source = context.Request;
+        var request = new HttpRequestMessage(new HttpMethod(source.Method), new Uri(source.GetEncodedUrl()));
+        var protocol = source.Protocol;
+        request.Version = HttpProtocol.IsHttp2(protocol) ? new Version(2, 0) : HttpProtocol.IsHttp3(protocol) ? new Version(3, 0) : new Version(1, 1);
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? source.ContentLength > 0)
+        {
+            request.Content = new StreamContent(source.Body);
+        }
+        foreach (var (name, values) in source.Headers)
+        {
+            if (name.StartsWith(':'))
+            {
+                continue;
+            }
+            if (!request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values) && request.Content is { } content)
+            {
+                content.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            }
+        }
+        return request;
+    }
+
+    /// <summary>Writes <paramref name="response"/>'s status and headers, then streams its body.</summary>
+    public static async Task CopyResponseAsync(HttpResponseMessage response, HttpContext context)
+    {
+        var target = context.Response;
+        target.StatusCode = (int)response.StatusCode;
+        CopyHeaders(response.Headers, target.Headers);
+        if (response.Content is not { } content)
+        {
+            return;
+        }
+        CopyHeaders(content.Headers, target.Headers);
+        var body = await content.ReadAsStreamAsync(context.RequestAborted).ConfigureAwait(false);
+        await using (body.ConfigureAwait(false))
+        {
+            await body.CopyToAsync(target.Body, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private static void CopyHeaders(System.Net.Http.Headers.HttpHeaders source, IHeaderDictionary target)
+    {
+        foreach (var (name, values) in source.NonValidated)
+        {
+            if (!HopByHop.Contains(name))
+            {
+                target[name] = values.ToArray();
+            }
+        }
+    }
+}

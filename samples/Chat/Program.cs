@@ -42,15 +42,31 @@ app.MapChatPage("/");
 // itself, no UseWebSockets needed): the page connects to /rooms/{name}/websocket.
 app.MapDurableObjectRoute<ChatRoom>("/rooms/{name}/{**rest}");
 
-try
-{
-    await app.StartAsync();
-}
-catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+if (port != 0 && !IsFree(port))
 {
     Console.Error.WriteLine($"Port {port} is in use: run with --port <n> (0 picks any free port).");
     return 1;
 }
+await app.StartAsync();
 Console.WriteLine($"Chat server listening on {new Uri(app.Urls.First())} (open it in a browser; rooms are stored in {dataDirectory}). Ctrl+C stops it.");
 await app.WaitForShutdownAsync();
 return 0;
+
+// Asked before starting, so that a port in use is one line rather than the host's failure log.
+static bool IsFree(int port)
+{
+    var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, port);
+    try
+    {
+        probe.Start();
+        return true;
+    }
+    catch (System.Net.Sockets.SocketException)
+    {
+        return false;
+    }
+    finally
+    {
+        probe.Stop();
+    }
+}

@@ -5,7 +5,10 @@ using SourceGenDO.Load.Roles;
 // One executable, several roles: the coordinator ("run") starts the others as separate processes.
 //   run [--rounds 3] [--warmup 2] [--seconds 10] [--scenarios seq,p64] [--systems sourcegendo,raw] [--out dir]
 //   durable [--rounds 3] [--warmup 2] [--seconds 10] [--scenarios durable-seq,durable-p64,durable-objects1000,memory] [--out dir]
+//   sockets [--sockets 10000] [--rooms 1000] [--idle-seconds 2] [--out dir]   server memory, hibernated vs live
 //   server --system sourcegendo|raw --port P [--data DIR]
+//   server --system sockets --port P [--hibernate true|false] [--idle-seconds 2]
+//   client --system sockets --port P [--sockets 10000] [--rooms 1000]
 //   client --system sourcegendo|raw|raw-packed --scenario seq|p64|p1024|objects1000|first-call --port P [--server-pid N]
 //   client --system sourcegendo --scenario durable-seq|durable-p64|durable-objects1000|memory --port P [--server-pid N]
 //   client --system sqlite-tx --scenario durable-seq|durable-p64|durable-objects1000 --data DIR [--connections one|each]
@@ -17,16 +20,24 @@ switch (role)
         return await BenchmarkRun.RunAsync(arguments);
     case "durable":
         return await DurableRun.RunAsync(arguments);
+    case "sockets":
+        return await SocketMemoryRun.RunAsync(arguments);
     case "server":
         await (arguments.Require("system") switch
         {
             "sourcegendo" => SgdoServerRole.RunAsync(arguments),
             "raw" or "kestrel" => RawServerRole.RunAsync(arguments),
+            "sockets" => SocketServerRole.RunAsync(arguments),
             var other => throw new ArgumentException($"Unknown server system \"{other}\"."),
         });
         return 0;
     case "client":
         var system = arguments.Require("system");
+        if (system == "sockets")
+        {
+            await SocketClientRole.RunAsync(arguments);
+            return 0;
+        }
         var scenarioName = arguments.Require("scenario");
         if (scenarioName == "memory")
         {
@@ -46,6 +57,6 @@ switch (role)
         Console.WriteLine(result.ToJson());
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown role \"{role}\": use run, durable, server or client.");
+        Console.Error.WriteLine($"Unknown role \"{role}\": use run, durable, sockets, server or client.");
         return 2;
 }

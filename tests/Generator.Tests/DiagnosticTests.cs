@@ -349,6 +349,8 @@ public sealed class DiagnosticTests
     [InlineData("_ = await Ctx.Storage.[|ListAsync<(int, string)>|]();", "reads", "tuples are not supported")]
     [InlineData("await Ctx.Storage.[|PutAsync|](new Dictionary<string, Hidden>());", "stores", "'Keeper.Hidden' is not accessible from generated code")]
     [InlineData("await Ctx.Storage.TransactionAsync(async transaction => { _ = await transaction.[|GetAsync<Action>|](\"k\"); });", "reads", "delegates are not supported")]
+    [InlineData("Ctx.GetWebSockets()[0].[|SerializeAttachment|]((1, \"a\"));", "stores", "tuples are not supported")]
+    [InlineData("_ = Ctx.GetWebSockets()[0].[|DeserializeAttachment<Action>|]();", "reads", "delegates are not supported")]
     public void UnstorableValueTypeGetsSGDO0012AtTheCall(string statement, string verb, string reason)
     {
         var outcome = AssertStorageDiagnostic("SGDO0012", DiagnosticSeverity.Error, $$"""

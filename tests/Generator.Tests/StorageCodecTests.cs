@@ -64,6 +64,36 @@ public sealed partial class StorageCodecTests
     }
 
     [Fact]
+    public void AttachmentTypesGetACodecLikeStoredValues()
+    {
+        var outcome = GeneratorHarness.Run("""
+            namespace Shop;
+
+            public sealed record Visitor(string Name, int Visits);
+
+            public sealed record Badge(string Label);
+
+            public class Room(DurableObjectState ctx) : DurableObject(ctx)
+            {
+                protected override Task WebSocketMessage(DurableWebSocket socket, DurableWebSocketMessage message)
+                {
+                    socket.SerializeAttachment(new Visitor("ann", 1));
+                    _ = socket.DeserializeAttachment<Badge>();
+                    socket.SerializeAttachment(42L);
+                    return Task.CompletedTask;
+                }
+            }
+            """);
+
+        Assert.Empty(outcome.Diagnostics);
+        var codecs = outcome.Source(DurableObjectGenerator.StorageCodecsHintName);
+        Assert.Single(Regex.Matches(codecs, @"ValueCodecs\.Register<global::Shop\.Visitor>\("));
+        Assert.Single(Regex.Matches(codecs, @"ValueCodecs\.Register<global::Shop\.Badge>\("));
+        Assert.DoesNotContain("Register<long>", codecs, StringComparison.Ordinal);
+        Assert.Empty(outcome.CompilationProblems);
+    }
+
+    [Fact]
     public void NullableValueTypesGetTheirOwnCodec()
     {
         var outcome = GeneratorHarness.Run("""

@@ -37,7 +37,7 @@ public static class DurableObjectRouteExtensions
         var hosting = host.Namespaces.Where(ns => ns.Dispatcher == dispatcher).Select(ns => ns.Name).Order(StringComparer.Ordinal).ToArray();
         return hosting.Length switch
         {
-            1 => Map(endpoints, pattern, host, hosting[0], dispatcher),
+            1 => Map(endpoints, pattern, host, hosting[0]),
             0 => throw new InvalidOperationException(
                 $"No namespace hosts {typeof(TObject).FullName}: add one with AddNamespace<{typeof(TObject).Name}>(name) in AddDurableObjects before mapping a route to it."),
             _ => throw new InvalidOperationException(
@@ -68,10 +68,10 @@ public static class DurableObjectRouteExtensions
             throw new InvalidOperationException(
                 $"The namespace \"{namespaceName}\" hosts {ns.Dispatcher.ClassName}, not {typeof(TObject).FullName}.");
         }
-        return Map(endpoints, pattern, host, namespaceName, dispatcher);
+        return Map(endpoints, pattern, host, namespaceName);
     }
 
-    private static IEndpointConventionBuilder Map(IEndpointRouteBuilder endpoints, string pattern, DurableObjectHost host, string namespaceName, DurableObjectDispatcher dispatcher)
+    private static IEndpointConventionBuilder Map(IEndpointRouteBuilder endpoints, string pattern, DurableObjectHost host, string namespaceName)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(pattern);
         var parsed = RoutePatternFactory.Parse(pattern);
@@ -79,7 +79,6 @@ public static class DurableObjectRouteExtensions
             : parsed.GetParameter("id") is not null ? RouteKey.Id
             : throw new ArgumentException(
                 $"The route pattern \"{pattern}\" names no object: give it a {{name}} parameter (the object's name) or an {{id}} parameter (its id).", nameof(pattern));
-        _ = dispatcher;
         host.TryGetNamespace(namespaceName, out var ns);
         var route = new ObjectRoute(ns, key, endpoints.ServiceProvider);
         return endpoints.Map(parsed, route.Handler).WithDisplayName($"Durable object route {pattern} -> {namespaceName}");

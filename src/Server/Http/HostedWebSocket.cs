@@ -217,9 +217,10 @@ internal sealed class HostedWebSocket : IWebSocketConnection
     /// <summary>
     /// Closes the socket because it broke a bound or a write failed: what is queued is dropped, the client
     /// gets <paramref name="code"/> (or, when a send to it is stuck, the connection is dropped), and the
-    /// object gets <c>WebSocketClose</c> with that code, not clean.
+    /// object gets <c>WebSocketClose</c> with that code, not clean (unless <paramref name="tellObject"/> is
+    /// false: a stopping server does not construct instances to say so).
     /// </summary>
-    public void Terminate(int code, string reason)
+    public void Terminate(int code, string reason, bool tellObject = true)
     {
         bool sending;
         lock (_lock)
@@ -236,8 +237,18 @@ internal sealed class HostedWebSocket : IWebSocketConnection
             _pumping = true;
         }
         Logger.LogInformation("Closed a WebSocket of durable object {Namespace}/{Id} with {Code}: {Reason}", _namespace.Name, _id, code, reason);
+        // The object hears this code, not the lost connection that aborting a stuck send causes: the final
+        // event is claimed (synchronously) before the abort.
+        if (tellObject)
+        {
+            _ = DeliverFinalAsync(SocketEventKind.Close, code, reason, wasClean: false, error: null);
+        }
+        else
+        {
+            Interlocked.Exchange(ref _finalEventDelivered, 1);
+            _namespace.Sockets.Remove(_id, this);
+        }
         _ = CloseAfterTerminateAsync(code, reason, sending);
-        _ = DeliverFinalAsync(SocketEventKind.Close, code, reason, wasClean: false, error: null);
     }
 
     private async Task CloseAfterTerminateAsync(int code, string reason, bool sending)

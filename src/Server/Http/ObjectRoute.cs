@@ -58,44 +58,32 @@ internal sealed class ObjectRoute
             return;
         }
         var upgrade = context.WebSockets.IsWebSocketRequest ? new HostedWebSocket(_namespace, id) : null;
-        using var request = HttpMessageCopy.ToRequestMessage(context);
+        HttpRequestMessage? request = HttpMessageCopy.ToRequestMessage(context);
         if (upgrade is not null)
         {
             request.SetWebSocket(upgrade.Socket);
         }
-        if (_namespace.TryEnter(id, out var activation) != EnterResult.Entered)
+        var response = await FetchAsync(context, id, request, upgrade).ConfigureAwait(false);
+        if (response is null)
         {
-            await WriteTextAsync(context, HttpStatusCode.ServiceUnavailable, RemoteErrors.OverloadedMessage).ConfigureAwait(false);
+            request.Dispose();
             return;
         }
-        var fetch = new FetchEvent(activation, request);
-        activation.Scheduler.PostEvent(FetchEvent.Start, fetch);
-        HttpResponseMessage response;
-        try
+        if (upgrade is { IsAccepted: true } && response.StatusCode == HttpStatusCode.SwitchingProtocols)
         {
-            response = await fetch.Completion.ConfigureAwait(false);
-        }
-        catch (DurableObjectException e) when (e.DurableObjectReset)
-        {
-            upgrade?.Refuse();
-            await WriteTextAsync(context, HttpStatusCode.ServiceUnavailable, $"The durable object was reset and did not answer: {e.Message} Retry the request.").ConfigureAwait(false);
+            var subProtocol = response.Headers.TryGetValues("Sec-WebSocket-Protocol", out var protocols) ? protocols.FirstOrDefault() : null;
+            // The connection may stay open for days: nothing of the request and response is kept for it.
+            request.Dispose();
+            response.Dispose();
+            request = null;
+            response = null;
+            await RunSocketAsync(context, id, upgrade, subProtocol).ConfigureAwait(false);
             return;
         }
-        catch (Exception e)
-        {
-            upgrade?.Refuse();
-            Logger.LogError(e, "The Fetch handler of durable object {Namespace}/{Id} threw, answering {Method} {Path}.", _namespace.Name, id, context.Request.Method, context.Request.Path);
-            await WriteTextAsync(context, HttpStatusCode.InternalServerError, $"The durable object's Fetch handler threw {e.GetType().Name}; the server log has the details.").ConfigureAwait(false);
-            return;
-        }
+        upgrade?.Refuse();
+        using (request)
         using (response)
         {
-            if (upgrade is not null && upgrade.IsAccepted && response.StatusCode == HttpStatusCode.SwitchingProtocols)
-            {
-                await RunSocketAsync(context, upgrade, response).ConfigureAwait(false);
-                return;
-            }
-            upgrade?.Refuse();
             if (response.StatusCode == HttpStatusCode.SwitchingProtocols)
             {
                 var why = upgrade is null
@@ -109,29 +97,57 @@ internal sealed class ObjectRoute
             {
                 await HttpMessageCopy.CopyResponseAsync(response, context).ConfigureAwait(false);
             }
-            catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
+            catch (Exception) when (context.RequestAborted.IsCancellationRequested)
+            {
+                // The client went away.
+            }
+            catch (Exception e)
             {
                 // Headers may have left already: the client sees the connection end, not a half body.
                 Logger.LogError(e, "Streaming the response of durable object {Namespace}/{Id} failed.", _namespace.Name, id);
                 context.Abort();
             }
-            catch (OperationCanceledException)
-            {
-            }
         }
     }
 
-    private async Task RunSocketAsync(HttpContext context, HostedWebSocket upgrade, HttpResponseMessage response)
+    /// <summary>Runs <c>Fetch</c> as an event; null when the answer (an error) was written already.</summary>
+    private async Task<HttpResponseMessage?> FetchAsync(HttpContext context, DurableObjectId id, HttpRequestMessage request, HostedWebSocket? upgrade)
+    {
+        if (_namespace.TryEnter(id, out var activation) != EnterResult.Entered)
+        {
+            await WriteTextAsync(context, HttpStatusCode.ServiceUnavailable, RemoteErrors.OverloadedMessage).ConfigureAwait(false);
+            return null;
+        }
+        var fetch = new FetchEvent(activation, request);
+        activation.Scheduler.PostEvent(FetchEvent.Start, fetch);
+        try
+        {
+            return await fetch.Completion.ConfigureAwait(false);
+        }
+        catch (DurableObjectException e) when (e.DurableObjectReset)
+        {
+            upgrade?.Refuse();
+            await WriteTextAsync(context, HttpStatusCode.ServiceUnavailable, $"The durable object was reset and did not answer: {e.Message} Retry the request.").ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            upgrade?.Refuse();
+            Logger.LogError(e, "The Fetch handler of durable object {Namespace}/{Id} threw, answering {Method} {Path}.", _namespace.Name, id, context.Request.Method, context.Request.Path);
+            await WriteTextAsync(context, HttpStatusCode.InternalServerError, $"The durable object's Fetch handler threw {e.GetType().Name}; the server log has the details.").ConfigureAwait(false);
+        }
+        return null;
+    }
+
+    private async Task RunSocketAsync(HttpContext context, DurableObjectId id, HostedWebSocket upgrade, string? subProtocol)
     {
         System.Net.WebSockets.WebSocket webSocket;
         try
         {
-            var subProtocol = response.Headers.TryGetValues("Sec-WebSocket-Protocol", out var protocols) ? protocols.FirstOrDefault() : null;
             webSocket = await context.WebSockets.AcceptWebSocketAsync(subProtocol).ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            Logger.LogInformation(e, "Completing a WebSocket upgrade to durable object {Namespace}/{Id} failed.", _namespace.Name, upgrade.Socket);
+            Logger.LogInformation(e, "Completing a WebSocket upgrade to durable object {Namespace}/{Id} failed.", _namespace.Name, id);
             upgrade.Refuse();
             return;
         }
@@ -165,7 +181,7 @@ internal sealed class ObjectRoute
     {
         foreach (var socket in _namespace.Sockets.All())
         {
-            socket.Terminate(GoingAway, "The server is stopping.");
+            socket.Terminate(GoingAway, "The server is stopping.", tellObject: false);
         }
     }
 

@@ -1,0 +1,26 @@
+namespace SourceGenDO.Load;
+
+/// <summary>
+/// A chat-like room for the socket memory benchmark: it accepts every upgrade, keeps the user's name as
+/// the socket's attachment, and answers a message with the number of sockets in the room.
+/// </summary>
+public sealed class BenchSocketRoom(DurableObjectState ctx) : DurableObject(ctx)
+{
+    protected override Task<HttpResponseMessage> Fetch(HttpRequestMessage request)
+    {
+        if (request.GetWebSocket() is not { } socket)
+        {
+            return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.BadRequest));
+        }
+        var user = request.RequestUri!.Query.TrimStart('?');
+        Ctx.AcceptWebSocket(socket, ["user:" + user]);
+        socket.SerializeAttachment(user);
+        return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.SwitchingProtocols));
+    }
+
+    protected override Task WebSocketMessage(DurableWebSocket socket, DurableWebSocketMessage message)
+    {
+        socket.Send($"{socket.DeserializeAttachment<string>()} in a room of {Ctx.GetWebSockets().Count}");
+        return Task.CompletedTask;
+    }
+}

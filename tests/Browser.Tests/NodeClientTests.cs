@@ -8,7 +8,7 @@ namespace SourceGenDO.Browser.Tests;
 public sealed class NodeClientTests(ChatFixture fixture)
 {
     [NodeFact]
-    public async Task TheWsPackageJoinsSendsReceivesTheBroadcastAndGetsTheHistory()
+    public async Task TheWsPackageJoinsGetsTheBroadcastTheHistoryAndAClearErrorForEachMistake()
     {
         Prerequisites.Require(Prerequisites.NodeMissing);
         var room = "node-" + Guid.NewGuid().ToString("n")[..12];
@@ -37,6 +37,15 @@ public sealed class NodeClientTests(ChatFixture fixture)
         Assert.Equal("alice", said.GetProperty("name").GetString());
         Assert.Equal(root.GetProperty("bobGot").GetProperty("text").GetString(), said.GetProperty("text").GetString());
         Assert.Equal(["alice", "bob", "carol"], Members(root, "carolReady").Order());
+
+        // Dave's mistakes, each answered to him alone with what was wrong; his socket stayed open and he joined.
+        var mistakes = root.GetProperty("daveErrors").EnumerateArray().Select(error => error.GetString()!).ToList();
+        Assert.Equal(4, mistakes.Count);
+        Assert.StartsWith("Send JSON such as {\"name\":\"alice\"} or {\"text\":\"hello\"}: ", mistakes[0]);
+        Assert.Equal("The chat takes text messages: JSON such as {\"name\":\"alice\"} or {\"text\":\"hello\"}.", mistakes[1]);
+        Assert.Equal("Join first: send {\"name\":\"your name\"}.", mistakes[2]);
+        Assert.Equal("A name is 1 to 32 characters without control characters; this one has 33.", mistakes[3]);
+        Assert.Equal(["alice", "bob", "carol", "dave"], Members(root, "daveReady").Order());
     }
 
     private static string[] Members(JsonElement root, string property) =>

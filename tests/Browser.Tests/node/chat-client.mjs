@@ -1,7 +1,7 @@
 // Talks to the chat sample with the npm `ws` package, as a third-party client would:
 //   node chat-client.mjs <server base URL, e.g. http://127.0.0.1:8787> <room>
 // alice and bob join, alice speaks, both get the broadcast, bob sends a message over the size bound,
-// then carol joins and gets the history. Prints what each saw as one JSON line; the .NET test asserts
+// then carol joins and gets the history; dave breaks the protocol in each way the room answers. Prints what each saw as one JSON line; the .NET test asserts
 // on it. Exits 1 with the reason on stderr if a step does not happen within the timeout.
 import WebSocket from "ws";
 
@@ -74,11 +74,28 @@ async function main() {
   const readyIndex = carol.received.indexOf(carolReady);
   const history = carol.received.slice(0, readyIndex).filter(m => m.type === "message");
 
-  for (const client of [alice, bob, carol]) client.ws.close(1000, "done");
-  await Promise.all([alice.closed, bob.closed, carol.closed]);
+  // Each mistake gets an error and the socket stays open: dave can still join after them.
+  const dave = connect("dave");
+  await new Promise((resolve, reject) => { dave.ws.once("open", resolve); dave.ws.once("error", reject); });
+  const mistakes = [
+    () => dave.ws.send("not json"),
+    () => dave.ws.send(Buffer.from([1, 2, 3])),
+    () => dave.say("hello before joining"),
+    () => dave.ws.send(JSON.stringify({ name: "d".repeat(33) })),
+  ];
+  const daveErrors = [];
+  for (const mistake of mistakes) {
+    const from = dave.received.length;
+    mistake();
+    daveErrors.push((await dave.next("an error", m => m.type === "error", from)).error);
+  }
+  const daveReady = await dave.join();
+
+  for (const client of [alice, bob, carol, dave]) client.ws.close(1000, "done");
+  await Promise.all([alice.closed, bob.closed, carol.closed, dave.closed]);
 
   console.log(JSON.stringify({
-    aliceReady, bobReady, aliceSawBobJoin, bobGot, aliceGot, bobError, carolReady, history,
+    aliceReady, bobReady, aliceSawBobJoin, bobGot, aliceGot, bobError, carolReady, history, daveErrors, daveReady,
   }));
 }
 

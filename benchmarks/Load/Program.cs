@@ -5,9 +5,9 @@ using SourceGenDO.Load.Roles;
 // One executable, several roles: the coordinator ("run") starts the others as separate processes.
 //   run [--rounds 3] [--warmup 2] [--seconds 10] [--scenarios seq,p64] [--systems sourcegendo,raw] [--out dir]
 //   durable [--rounds 3] [--warmup 2] [--seconds 10] [--scenarios durable-seq,durable-p64,durable-objects1000,memory] [--out dir]
-//   sockets [--sockets 10000] [--rooms 1000] [--idle-seconds 2] [--out dir]   server memory, hibernated vs live
+//   sockets [--sockets 10000] [--rooms 1000] [--room-kib 0] [--idle-seconds 2] [--out dir]   server memory, hibernated vs live
 //   server --system sourcegendo|raw --port P [--data DIR]
-//   server --system sockets --port P [--hibernate true|false] [--idle-seconds 2]
+//   server --system sockets --port P [--hibernate true|false] [--idle-seconds 2] [--room-kib 0]
 //   client --system sockets --port P [--sockets 10000] [--rooms 1000]
 //   client --system sourcegendo|raw|raw-packed --scenario seq|p64|p1024|objects1000|first-call --port P [--server-pid N]
 //   client --system sourcegendo --scenario durable-seq|durable-p64|durable-objects1000|memory --port P [--server-pid N]

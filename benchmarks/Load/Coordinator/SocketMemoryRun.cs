@@ -18,15 +18,16 @@ internal static class SocketMemoryRun
         var sockets = arguments.GetInt("sockets", 10_000);
         var rooms = arguments.GetInt("rooms", 1_000);
         var idleSeconds = arguments.GetDouble("idle-seconds", 2);
+        var roomKib = arguments.GetInt("room-kib", 0);
         var output = Path.GetFullPath(arguments.Get("out") ?? Path.Combine(root, "benchmarks", "results"));
         Directory.CreateDirectory(output);
         var loadDll = BenchmarkRun.Publish(root, "benchmarks/Load", Path.Combine(root, "benchmarks", "Load", "bin", "published", "load"), "SourceGenDO.Load.dll");
 
-        var hibernated = await MeasureAsync(loadDll, hibernate: true, sockets, rooms, idleSeconds);
-        var live = await MeasureAsync(loadDll, hibernate: false, sockets, rooms, idleSeconds);
+        var hibernated = await MeasureAsync(loadDll, hibernate: true, sockets, rooms, idleSeconds, roomKib);
+        var live = await MeasureAsync(loadDll, hibernate: false, sockets, rooms, idleSeconds, roomKib);
 
         var report = new StringBuilder()
-            .AppendLine(CultureInfo.InvariantCulture, $"# Server memory with {sockets:N0} open idle WebSockets over {rooms:N0} rooms")
+            .AppendLine(CultureInfo.InvariantCulture, $"# Server memory with {sockets:N0} open idle WebSockets over {rooms:N0} rooms, each room instance holding {roomKib} KiB of state")
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"{BenchmarkRun.Environment()}; idle timeout {idleSeconds} s; measured after {3 * idleSeconds + 2} s idle and a full GC.")
             .AppendLine()
@@ -38,22 +39,23 @@ internal static class SocketMemoryRun
             .AppendLine(CultureInfo.InvariantCulture,
                 $"Live over hibernated: RSS {Ratio(live.Rss, hibernated.Rss)}, RSS above the empty server {Ratio(live.Rss - live.EmptyRss, hibernated.Rss - hibernated.EmptyRss)}, managed heap above the empty server {Ratio(live.Managed - live.EmptyManaged, hibernated.Managed - hibernated.EmptyManaged)}.")
             .ToString();
-        await File.WriteAllTextAsync(Path.Combine(output, "sockets-latest.md"), report);
+        var file = Path.Combine(output, roomKib == 0 ? "sockets-latest.md" : $"sockets-room{roomKib}k-latest.md");
+        await File.WriteAllTextAsync(file, report);
         Console.WriteLine();
         Console.WriteLine(report);
-        Console.WriteLine($"Written to {Path.Combine(output, "sockets-latest.md")}");
+        Console.WriteLine($"Written to {file}");
         return 0;
     }
 
     private static string Ratio(long a, long b) => b <= 0 ? "n/a" : (a / (double)b).ToString("0.00", CultureInfo.InvariantCulture) + "x";
 
-    private static async Task<SocketMemory> MeasureAsync(string loadDll, bool hibernate, int sockets, int rooms, double idleSeconds)
+    private static async Task<SocketMemory> MeasureAsync(string loadDll, bool hibernate, int sockets, int rooms, double idleSeconds, int roomKib)
     {
         var port = Systems.Ports.Free().Main;
         var serverLines = new ConcurrentQueue<string>();
         await using var server = ChildProcess.Start(loadDll, line => Keep(serverLines, line, "MEASURED "), [],
             "server", "--system", "sockets", "--port", port, "--hibernate", hibernate ? "true" : "false",
-            "--idle-seconds", idleSeconds.ToString(CultureInfo.InvariantCulture));
+            "--idle-seconds", idleSeconds.ToString(CultureInfo.InvariantCulture), "--room-kib", roomKib.ToString(CultureInfo.InvariantCulture));
         await server.WaitReadyAsync(TimeSpan.FromSeconds(60));
         await Task.Delay(1000);
         var empty = await MeasureServerAsync(server, serverLines);

@@ -7,7 +7,8 @@ namespace SourceGenDO.Load.Roles;
 
 /// <summary>
 /// The server of the socket memory benchmark: <see cref="BenchSocketRoom"/> behind a route on an HTTP/1.1
-/// port, hibernating its rooms or keeping them live (<c>--hibernate true|false</c>). On the line "measure"
+/// port, hibernating its rooms or keeping them live (<c>--hibernate true|false</c>), each room instance
+/// holding <c>--room-kib</c> KiB of state. On the line "measure"
 /// on standard input it collects garbage and prints "MEASURED live-instances sockets managed-bytes".
 /// </summary>
 internal static class SocketServerRole
@@ -16,6 +17,7 @@ internal static class SocketServerRole
 
     public static async Task RunAsync(Arguments arguments)
     {
+        BenchSocketRoom.StateBytes = arguments.GetInt("room-kib", 0) * 1024;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(kestrel =>

@@ -75,6 +75,8 @@ public class Fetcher(DurableObjectState ctx, DurableObjectNamespace<FetcherStub>
                 {
                     Content = new GeneratedContent(long.Parse(query, System.Globalization.CultureInfo.InvariantCulture), Ctx.Id.Name!, failAtEnd: true),
                 };
+            case "/read-sync":
+                return ReadSynchronously(request);
             case "/write":
                 Ctx.Storage.Put("fetched", query);
                 return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("written " + query) };
@@ -107,6 +109,29 @@ public class Fetcher(DurableObjectState ctx, DurableObjectNamespace<FetcherStub>
         response.Content.Headers.TryAddWithoutValidation("Content-Type", "application/x-echo");
         response.Content.Headers.TryAddWithoutValidation("Content-Language", "en-GB");
         return response;
+    }
+
+    /// <summary>Reads the request body with a synchronous read, which a body refuses: answers with what the read threw.</summary>
+    private static HttpResponseMessage ReadSynchronously(HttpRequestMessage request)
+    {
+        string outcome;
+        try
+        {
+            var stream = request.Content!.ReadAsStream();
+            var buffer = new byte[81920];
+            long count = 0;
+            int read;
+            while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                count += read;
+            }
+            outcome = "read " + count;
+        }
+        catch (NotSupportedException e)
+        {
+            outcome = e.Message;
+        }
+        return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(outcome) };
     }
 
     /// <summary>

@@ -126,7 +126,7 @@ internal sealed class ServerFetch : IBodySignals, IBodyChunkSink
                 throw new FetchRefusedException(RemoteErrors.FromRuntime(FetchWire.TooManyBodies("response"), overloaded: true));
             }
             // Known to the reading loop before the head leaves, so that every credit for it finds it.
-            var responseBody = new OutgoingBody(this);
+            var responseBody = new OutgoingBody(this, "response");
             bool stopped;
             bool creditEnded;
             lock (_lock)

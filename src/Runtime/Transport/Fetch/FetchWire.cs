@@ -45,6 +45,11 @@ internal static class FetchWire
     public static string TooManyBodies(string which) => string.Create(CultureInfo.InvariantCulture,
         $"Durable Object is overloaded: the stream carries {MaxStreamedBodiesPerStream:N0} streamed {which} bodies, its limit; the fetch was not delivered.");
 
+    /// <summary>The error of a synchronous read or write of a fetch body (<paramref name="which"/>: "request" or "response").</summary>
+    public static string NoSynchronousIO(string which) =>
+        $"A fetch body cannot be read or written synchronously: read the {which} body with ReadAsync/CopyToAsync " +
+        "(or ReadAsStringAsync/ReadAsByteArrayAsync) and write it with WriteAsync; a thread blocked on it could stop the stream that carries it.";
+
     /// <summary>Writes the headers of a message and of its content as repeated Header fields.</summary>
     public static void WriteHeaders(WireWriter writer, HttpHeaders headers, HttpContent? content)
     {

@@ -213,8 +213,16 @@ internal sealed class IncomingBody : Stream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    /// <inheritdoc/>
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    /// <summary>
+    /// Refused, as ASP.NET Core refuses a synchronous read of a request body: blocking a thread until a
+    /// chunk arrives can stop the stream that carries the chunk (a handler may run on its reading loop,
+    /// and its first turn holds the stream's writes, credit included).
+    /// </summary>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException(FetchWire.NoSynchronousIO(_what));
+
+    /// <inheritdoc cref="Read(byte[], int, int)"/>
+    public override int Read(Span<byte> buffer) => throw new NotSupportedException(FetchWire.NoSynchronousIO(_what));
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)

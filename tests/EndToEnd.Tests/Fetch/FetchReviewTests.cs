@@ -1,0 +1,22 @@
+namespace SourceGenDO.EndToEnd.Tests.Fetch;
+
+/// <summary>Fetch behaviours a review found wrong: each test failed before its fix.</summary>
+public sealed class FetchReviewTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task ASynchronousReadOfARequestBodyFailsClearlyAndTheStreamGoesOn()
+    {
+        await using var client = await fixture.Server.ConnectAsync();
+        var stub = client.GetNamespace<FetcherStub>("FETCHERS").GetByName(ServerFixture.UniqueName("sync"));
+        // The channel is open first: the fetch's frame then runs inline on the stream's reading loop.
+        await stub.Note("first");
+        using var response = await stub.FetchAsync(new HttpRequestMessage(HttpMethod.Post, "http://do/read-sync") { Content = new GeneratedContent(1_000_000, ServerFixture.UniqueName()) })
+            .WaitAsync(Patience);
+        Assert.StartsWith("A fetch body cannot be read or written synchronously: read the request body with ReadAsync/CopyToAsync", await response.Content.ReadAsStringAsync());
+        // The stream still carries calls.
+        await stub.Note("second").WaitAsync(Patience);
+        Assert.Equal(["first", "second"], await stub.Log());
+    }
+}

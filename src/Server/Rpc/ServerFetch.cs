@@ -74,9 +74,11 @@ internal sealed class ServerFetch : IBodySignals, IBodyChunkSink
             throw new WireFormatException(string.Create(CultureInfo.InvariantCulture, $"The fetch request of call {call.CallId} does not decode: {e.Message}"));
         }
         Error? refusal = null;
-        if (!Uri.TryCreate(head.Url, UriKind.Absolute, out var url))
+        // RelativeOrAbsolute, then IsAbsoluteUri: on Unix, UriKind.Absolute takes "/path" for a file path.
+        if (!Uri.TryCreate(head.Url, UriKind.RelativeOrAbsolute, out var url) || !url.IsAbsoluteUri
+            || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
         {
-            refusal = RemoteErrors.FromRuntime($"The fetch request's URL {ClientText.Quote(head.Url)} is not an absolute URL.");
+            refusal = RemoteErrors.FromRuntime($"The fetch request's URL {ClientText.Quote(head.Url)} is not an absolute http or https URL.");
         }
         HttpMethod method = HttpMethod.Get;
         try

@@ -77,6 +77,11 @@ public class Fetcher(DurableObjectState ctx, DurableObjectNamespace<FetcherStub>
                 };
             case "/read-sync":
                 return ReadSynchronously(request);
+            case "/declared-small":
+                // A body far longer than the Content-Length its handler declares.
+                var declared = new GeneratedContent(long.Parse(query, System.Globalization.CultureInfo.InvariantCulture), Ctx.Id.Name!);
+                declared.Headers.ContentLength = 10;
+                return new HttpResponseMessage(HttpStatusCode.OK) { Content = declared };
             case "/write":
                 Ctx.Storage.Put("fetched", query);
                 return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("written " + query) };

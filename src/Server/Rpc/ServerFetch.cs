@@ -117,9 +117,10 @@ internal sealed class ServerFetch : IBodySignals, IBodyChunkSink
             head.Reason = reason;
         }
         var content = response.Content;
-        if (content.Headers.ContentLength is { } length && length <= FetchWire.MaxInlineBodyBytes)
+        if (content.Headers.ContentLength is { } length && length <= FetchWire.MaxInlineBodyBytes
+            && await ReadSmallBodyAsync(content, length, cancellationToken) is { } small)
         {
-            head.Body = ByteString.CopyFrom(await content.ReadAsByteArrayAsync(cancellationToken));
+            head.Body = small;
         }
         else
         {
@@ -152,6 +153,29 @@ internal sealed class ServerFetch : IBodySignals, IBodyChunkSink
         AddHeaders(head, content.Headers);
         return head.ToByteArray();
     }
+
+    /// <summary>
+    /// Reads a body declared <paramref name="length"/> bytes long (at most <see cref="FetchWire.MaxInlineBodyBytes"/>):
+    /// at most one byte more, whatever the content holds. Null when more came (the declaration was wrong):
+    /// the body then streams, the bytes read first (kept in <see cref="_readAhead"/>) followed by the rest
+    /// of the content's stream.
+    /// </summary>
+    private async ValueTask<ByteString?> ReadSmallBodyAsync(HttpContent content, long length, CancellationToken cancellationToken)
+    {
+        var source = await content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new byte[length + 1];
+        var filled = await source.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
+        if (filled <= length)
+        {
+            await source.DisposeAsync();
+            return ByteString.CopyFrom(buffer, 0, filled);
+        }
+        _readAhead = (buffer, source);
+        return null;
+    }
+
+    // A body declared small that turned out larger: what was read of it, and its stream for the rest.
+    private (byte[] Read, Stream Source)? _readAhead;
 
     private static void AddHeaders(FetchResponse head, System.Net.Http.Headers.HttpHeaders headers)
     {
@@ -204,7 +228,8 @@ internal sealed class ServerFetch : IBodySignals, IBodyChunkSink
     {
         try
         {
-            await _responseBody!.SendAsync(_response!.Content, RemoteErrors.FromObjectCode, _responseCancellation.Token).ConfigureAwait(false);
+            HttpContent content = _readAhead is var (read, rest) ? new ReadAheadContent(read, rest) : _response!.Content;
+            await _responseBody!.SendAsync(content, RemoteErrors.FromObjectCode, _responseCancellation.Token).ConfigureAwait(false);
         }
         finally
         {
@@ -307,6 +332,34 @@ internal sealed class ServerFetch : IBodySignals, IBodyChunkSink
             Part = BodyPart.Chunk,
             Body = new BodySignal(Last: last, Error: error is null ? null : PayloadLimits.FitError(error)),
         });
+}
+
+/// <summary>The body of a content that proved longer than it declared: the bytes already read, then the rest of its stream.</summary>
+internal sealed class ReadAheadContent(byte[] read, Stream rest) : HttpContent
+{
+    protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken)
+    {
+        await stream.WriteAsync(read, cancellationToken).ConfigureAwait(false);
+        await rest.CopyToAsync(stream, cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) =>
+        SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = 0;
+        return false;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            rest.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 }
 
 /// <summary>A fetch the runtime refused after its handler ran (its response body would stream past the stream's bound).</summary>

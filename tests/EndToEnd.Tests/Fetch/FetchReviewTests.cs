@@ -19,4 +19,14 @@ public sealed class FetchReviewTests(ServerFixture fixture) : IClassFixture<Serv
         await stub.Note("second").WaitAsync(Patience);
         Assert.Equal(["first", "second"], await stub.Log());
     }
+
+    [Fact]
+    public async Task AnInMemoryRequestBodyLongerThanItsDeclaredLengthArrivesWhole()
+    {
+        var stub = fixture.Client.GetNamespace<FetcherStub>("FETCHERS").GetByName(ServerFixture.UniqueName("declared"));
+        var content = new ByteArrayContent(new byte[200_000]);
+        content.Headers.ContentLength = 10;
+        using var response = await stub.FetchAsync(new HttpRequestMessage(HttpMethod.Post, "http://do/echo") { Content = content });
+        Assert.Equal(200_000, (await response.Content.ReadAsByteArrayAsync()).Length);
+    }
 }

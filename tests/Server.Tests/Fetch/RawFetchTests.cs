@@ -180,4 +180,16 @@ public sealed class RawFetchTests : IAsyncLifetime
         Assert.False(fetch.Result.Error.Remote);
         Assert.Equal($"The fetch request's URL \"{url}\" is not an absolute http or https URL.", fetch.Result.Error.Message);
     }
+
+    [Fact]
+    public async Task ABodyLongerThanItsDeclaredSmallLengthStreamsInsteadOfBeingBufferedInline()
+    {
+        using var stream = _raw.Connect();
+        var fetch = new RawFetch(stream, OpenFetcher(stream), 1);
+        await fetch.SendAsync(new FetchRequest { Method = "GET", Url = "http://do/declared-small?1000000" });
+        await fetch.ReceiveAsync();
+        Assert.True(fetch.Response!.StreamedBody);
+        Assert.False(fetch.Response.HasBody);
+        Assert.Equal(1_000_000, fetch.ResponseBody.Length);
+    }
 }

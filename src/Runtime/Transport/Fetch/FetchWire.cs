@@ -125,6 +125,11 @@ internal static class FetchWire
             return null;
         }
         using var stream = content.ReadAsStream();
+        if (stream.Length != length)
+        {
+            // A declared length that is not the content's: the body streams, all of it.
+            return null;
+        }
         var body = new byte[length];
         stream.ReadExactly(body);
         return body;

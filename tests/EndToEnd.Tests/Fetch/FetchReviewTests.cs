@@ -29,4 +29,13 @@ public sealed class FetchReviewTests(ServerFixture fixture) : IClassFixture<Serv
         using var response = await stub.FetchAsync(new HttpRequestMessage(HttpMethod.Post, "http://do/echo") { Content = content });
         Assert.Equal(200_000, (await response.Content.ReadAsByteArrayAsync()).Length);
     }
+
+    [Fact]
+    public async Task AStreamedRequestBodyOfKnownLengthKeepsItsContentLength()
+    {
+        var stub = fixture.Client.GetNamespace<FetcherStub>("FETCHERS").GetByName(ServerFixture.UniqueName("length"));
+        using var response = await stub.FetchAsync(new HttpRequestMessage(HttpMethod.Post, "http://do/echo") { Content = new ByteArrayContent(new byte[200_000]) });
+        Assert.Equal(200_000, (await response.Content.ReadAsByteArrayAsync()).Length);
+        Assert.Equal("200000", string.Join(",", response.Headers.GetValues("X-Content-Content-Length")));
+    }
 }

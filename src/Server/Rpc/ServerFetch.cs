@@ -126,7 +126,7 @@ internal sealed class ServerFetch : IBodySignals, IBodyChunkSink
         {
             if (!_stream.TryReserveResponseBody())
             {
-                throw new FetchRefusedException(RemoteErrors.FromRuntime(FetchWire.TooManyBodies("response"), overloaded: true));
+                throw new FetchRefusedException(RemoteErrors.FromRuntime(FetchWire.TooManyResponseBodies(), overloaded: true));
             }
             // Known to the reading loop before the head leaves, so that every credit for it finds it.
             var responseBody = new OutgoingBody(this, "response");
@@ -219,21 +219,34 @@ internal sealed class ServerFetch : IBodySignals, IBodyChunkSink
         }
         if (_responseBody is not null)
         {
-            _stream.ReleaseResponseBody();
+            _stream.ReleaseResponseBody(hadSlot: false);
         }
         Finish();
     }
 
     private async Task SendResponseBodyAsync()
     {
+        var slot = false;
         try
         {
+            try
+            {
+                // Past the stream's bound of bodies being sent, the body waits here for one to end.
+                await _stream.WaitForResponseBodySlotAsync(_responseCancellation.Token).ConfigureAwait(false);
+                slot = true;
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped, cancelled or the stream failed while it waited: the body is only its last chunk.
+                ((IBodyChunkSink)this).Send(ReadOnlyMemory<byte>.Empty, last: true, error: null);
+                return;
+            }
             HttpContent content = _readAhead is var (read, rest) ? new ReadAheadContent(read, rest) : _response!.Content;
             await _responseBody!.SendAsync(content, RemoteErrors.FromObjectCode, _responseCancellation.Token).ConfigureAwait(false);
         }
         finally
         {
-            _stream.ReleaseResponseBody();
+            _stream.ReleaseResponseBody(slot);
             Finish();
         }
     }

@@ -38,4 +38,19 @@ public sealed class FetchReviewTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal(200_000, (await response.Content.ReadAsByteArrayAsync()).Length);
         Assert.Equal("200000", string.Join(",", response.Headers.GetValues("X-Content-Content-Length")));
     }
+
+    [Fact]
+    public async Task StreamingResponseBodiesDoNotCountAsCallsInFlight()
+    {
+        await using var server = await CustomServer.StartAsync(options => options.MaxCallsInFlightPerStream = 2);
+        await using var client = await server.ConnectAsync();
+        var stub = client.GetNamespace<FetcherStub>("FETCHERS").GetByName(ServerFixture.UniqueName("inflight"));
+        using var first = await stub.FetchAsync("http://do/generate?1000000").WaitAsync(Patience);
+        using var second = await stub.FetchAsync("http://do/generate?1000000").WaitAsync(Patience);
+        // Two bodies streaming, each past its window: a call now, and then the credit that reading them sends.
+        var note = stub.Note("beside");
+        Assert.Equal(1_000_000, (await first.Content.ReadAsByteArrayAsync().WaitAsync(Patience)).Length);
+        Assert.Equal(1_000_000, (await second.Content.ReadAsByteArrayAsync().WaitAsync(Patience)).Length);
+        await note.WaitAsync(Patience);
+    }
 }

@@ -53,4 +53,45 @@ public sealed class FetchReviewTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal(1_000_000, (await second.Content.ReadAsByteArrayAsync().WaitAsync(Patience)).Length);
         await note.WaitAsync(Patience);
     }
+
+    [Fact]
+    public async Task AnIdleUploadEndsWhenTheServerAsksItToStop()
+    {
+        var stub = fixture.Client.GetNamespace<FetcherStub>("FETCHERS").GetByName(ServerFixture.UniqueName("idle"));
+        var content = new IdleContent();
+        // The handler answers without reading the body: the server then asks the body to stop.
+        using var response = await stub.FetchAsync(new HttpRequestMessage(HttpMethod.Post, "http://do/log?idle") { Content = content }).WaitAsync(Patience);
+        Assert.Equal("idle", await response.Content.ReadAsStringAsync());
+        await content.Cancelled.Task.WaitAsync(Patience);
+    }
+
+    /// <summary>A body that sends a little, then waits for its source for good: only its token ends it.</summary>
+    private sealed class IdleContent : HttpContent
+    {
+        public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken)
+        {
+            await stream.WriteAsync(new byte[100], cancellationToken);
+            await stream.FlushAsync(cancellationToken);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                Cancelled.TrySetResult();
+                throw;
+            }
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) =>
+            SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
 }

@@ -20,6 +20,8 @@ internal sealed class OutgoingBody
     private bool _creditEnded;
     private Exception? _failure;
     private TaskCompletionSource? _waiter;
+    // Cancelled by a stop or a failure: a content waiting for its own source (not for credit) learns of it too.
+    private readonly CancellationTokenSource _ending = new();
 
     private readonly string _what;
 
@@ -62,7 +64,14 @@ internal sealed class OutgoingBody
             _waiter = null;
         }
         waiter?.TrySetResult();
+        if (stop)
+        {
+            End();
+        }
     }
+
+    // The content's callbacks run off the caller's thread (the stream's reading loop, mostly).
+    private void End() => _ = _ending.CancelAsync();
 
     /// <summary>Nothing can be sent any more (the stream failed): the copying ends with <paramref name="failure"/>.</summary>
     public void Fail(Exception failure)
@@ -75,6 +84,7 @@ internal sealed class OutgoingBody
             _waiter = null;
         }
         waiter?.TrySetResult();
+        End();
     }
 
     /// <summary>
@@ -85,10 +95,11 @@ internal sealed class OutgoingBody
     {
         Error? error = null;
         var writer = new ChunkWriter(this, _what);
+        using var copying = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _ending.Token);
         try
         {
-            await content.CopyToAsync(writer, cancellationToken).ConfigureAwait(false);
-            await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await content.CopyToAsync(writer, copying.Token).ConfigureAwait(false);
+            await writer.FlushAsync(copying.Token).ConfigureAwait(false);
         }
         catch (Exception e)
         {

@@ -44,6 +44,8 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     private readonly ConcurrentDictionary<ulong, (CancellationTokenSource Source, ObjectActivation Activation)> _cancellations = new();
     // The fetches dispatched and not over (ServerFetch), whose bodies' chunks and credits the reading loop routes.
     private readonly ConcurrentDictionary<ulong, ServerFetch> _fetches = new();
+    // How many _fetches holds: ConcurrentDictionary.IsEmpty takes every bucket's lock.
+    private int _fetchCount;
     // Request bodies the client is still sending (FetchWire.MaxStreamedBodiesPerStream).
     private int _streamedRequests;
     // Response bodies whose head was answered and that are not over: sending (at most
@@ -241,7 +243,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         {
             CancelQuietly(source);
         }
-        if (!_fetches.IsEmpty)
+        if (Volatile.Read(ref _fetchCount) != 0)
         {
             var ended = new IOException("The stream carrying the fetch ended.");
             foreach (var fetch in _fetches.Values)
@@ -426,6 +428,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
             }
             throw new WireFormatException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Fetch call {call.CallId} reuses the id of a fetch that is not over."));
         }
+        Interlocked.Increment(ref _fetchCount);
         return fetch;
     }
 
@@ -485,7 +488,13 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     }
 
     /// <summary>A fetch is over on both sides: it leaves the map.</summary>
-    public void Forget(ServerFetch fetch) => _fetches.TryRemove(new KeyValuePair<ulong, ServerFetch>(fetch.CallId, fetch));
+    public void Forget(ServerFetch fetch)
+    {
+        if (_fetches.TryRemove(new KeyValuePair<ulong, ServerFetch>(fetch.CallId, fetch)))
+        {
+            Interlocked.Decrement(ref _fetchCount);
+        }
+    }
 
     /// <summary>
     /// Counts a response body that is to stream (before its head is answered, so that a stream ending
@@ -529,7 +538,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     public void EndRequestBodies()
     {
         // Called by the reading loop once it read the end: no fetch is dispatched after this.
-        if (_fetches.IsEmpty)
+        if (Volatile.Read(ref _fetchCount) == 0)
         {
             return;
         }
@@ -561,7 +570,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         {
             cancellation.Activation.Scheduler.Post(static state => CancelQuietly((CancellationTokenSource)state!), cancellation.Source);
         }
-        if (!_fetches.IsEmpty && _fetches.TryGetValue(callId, out var fetch))
+        if (Volatile.Read(ref _fetchCount) != 0 && _fetches.TryGetValue(callId, out var fetch))
         {
             fetch.Stop();
         }

@@ -51,6 +51,12 @@ internal sealed partial class StubChannel
         catch (Exception e)
         {
             fetch.Abandon(e);
+            if (e is not OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                // The cancel broke the request body off, and the handler's failure over that can arrive
+                // before the cancel is handled here: the caller learns of its cancel, not of its consequence.
+                throw new TaskCanceledException("The fetch was cancelled.", e, cancellationToken);
+            }
             throw;
         }
         return fetch.ToResponse(head, request);

@@ -47,6 +47,16 @@ public abstract class DurableObject
     /// calls and alarms. An exception reaches a stub caller as the exception itself, as a call's would.
     /// The default answers 501 Not Implemented, saying that the class has no handler.
     /// </summary>
+    /// <remarks>
+    /// Read a request body asynchronously (<c>ReadAsync</c>, <c>CopyToAsync</c>, <c>ReadAsStringAsync</c>,
+    /// <c>ReadAsByteArrayAsync</c>): a synchronous read or write of a streamed body throws
+    /// <see cref="NotSupportedException"/>, as ASP.NET Core's does by default, because a blocked thread
+    /// could stop the stream that carries the body. A response body larger than 64 KiB, or of unknown
+    /// length, is copied after the handler returned, outside the object's events: its content (a
+    /// <see cref="System.Net.Http.StreamContent"/> over your own stream, a custom <see cref="System.Net.Http.HttpContent"/>)
+    /// then runs concurrently with later events and must not touch the object's state or storage;
+    /// compute what it needs in the handler.
+    /// </remarks>
     protected internal virtual Task<HttpResponseMessage> Fetch(HttpRequestMessage request)
     {
         var response = new HttpResponseMessage(System.Net.HttpStatusCode.NotImplemented)

@@ -75,6 +75,17 @@ public class Fetcher(DurableObjectState ctx, DurableObjectNamespace<FetcherStub>
                 {
                     Content = new GeneratedContent(long.Parse(query, System.Globalization.CultureInfo.InvariantCulture), Ctx.Id.Name!, failAtEnd: true),
                 };
+            case "/read-some":
+                // One read, then an answer: the rest of the body is never read.
+                var some = await (await request.Content!.ReadAsStreamAsync()).ReadAsync(new byte[81920]);
+                return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("read " + some) };
+            case "/read-sync":
+                return ReadSynchronously(request);
+            case "/declared-small":
+                // A body far longer than the Content-Length its handler declares.
+                var declared = new GeneratedContent(long.Parse(query, System.Globalization.CultureInfo.InvariantCulture), Ctx.Id.Name!);
+                declared.Headers.ContentLength = 10;
+                return new HttpResponseMessage(HttpStatusCode.OK) { Content = declared };
             case "/write":
                 Ctx.Storage.Put("fetched", query);
                 return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("written " + query) };
@@ -107,6 +118,29 @@ public class Fetcher(DurableObjectState ctx, DurableObjectNamespace<FetcherStub>
         response.Content.Headers.TryAddWithoutValidation("Content-Type", "application/x-echo");
         response.Content.Headers.TryAddWithoutValidation("Content-Language", "en-GB");
         return response;
+    }
+
+    /// <summary>Reads the request body with a synchronous read, which a body refuses: answers with what the read threw.</summary>
+    private static HttpResponseMessage ReadSynchronously(HttpRequestMessage request)
+    {
+        string outcome;
+        try
+        {
+            var stream = request.Content!.ReadAsStream();
+            var buffer = new byte[81920];
+            long count = 0;
+            int read;
+            while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                count += read;
+            }
+            outcome = "read " + count;
+        }
+        catch (NotSupportedException e)
+        {
+            outcome = e.Message;
+        }
+        return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(outcome) };
     }
 
     /// <summary>
@@ -145,8 +179,21 @@ public class Fetcher(DurableObjectState ctx, DurableObjectNamespace<FetcherStub>
     }
 }
 
+/// <summary>A content of unknown length written by <see cref="HttpContent.SerializeToStreamAsync(Stream, System.Net.TransportContext?, CancellationToken)"/> alone.</summary>
+public abstract class UnknownLengthContent : HttpContent
+{
+    protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) =>
+        SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = 0;
+        return false;
+    }
+}
+
 /// <summary>A body of a given length made as it is read (never held whole), in a pattern a reader can check.</summary>
-public sealed class GeneratedContent(long length, string name, bool failAtEnd = false) : HttpContent
+public sealed class GeneratedContent(long length, string name, bool failAtEnd = false) : UnknownLengthContent
 {
     private const int Piece = 64 * 1024;
 
@@ -198,14 +245,5 @@ public sealed class GeneratedContent(long length, string name, bool failAtEnd = 
             Ended[name] = e.GetType().Name;
             throw;
         }
-    }
-
-    protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) =>
-        SerializeToStreamAsync(stream, context, CancellationToken.None);
-
-    protected override bool TryComputeLength(out long length)
-    {
-        length = 0;
-        return false;
     }
 }

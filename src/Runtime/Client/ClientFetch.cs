@@ -28,7 +28,7 @@ internal sealed class ClientFetch : IBodySignals, IBodyChunkSink
         _cancellation = cancellationToken;
         Id = id;
         Response = new IncomingBody(this, "response");
-        Request = streamedRequest is null ? null : new OutgoingBody(this);
+        Request = streamedRequest is null ? null : new OutgoingBody(this, "request");
         _open = streamedRequest is null ? 1 : 2;
     }
 

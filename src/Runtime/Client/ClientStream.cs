@@ -174,7 +174,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
             Interlocked.Decrement(ref _streamedRequests);
             if (TryTake(callId, out _))
             {
-                pending.Fail(new DurableObjectException(FetchWire.TooManyBodies("request")) { Overloaded = true, DurableObjectId = fetch.Id });
+                pending.Fail(new DurableObjectException(FetchWire.TooManyRequestBodies()) { Overloaded = true, DurableObjectId = fetch.Id });
             }
             return false;
         }

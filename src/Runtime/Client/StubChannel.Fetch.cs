@@ -21,9 +21,13 @@ internal sealed partial class StubChannel
         var arguments = WireWriter.Rent();
         arguments.WriteString(FetchWire.HeadMethodOrStatus, request.Method.Method);
         arguments.WriteString(FetchWire.HeadUrlOrReason, request.RequestUri!.AbsoluteUri);
-        FetchWire.WriteHeaders(arguments, request.Headers, request.Content);
         HttpContent? streamed = null;
-        if (request.Content is { } content)
+        var content = request.Content;
+        // A content's length is computed on demand, by ContentLength's getter: asked before the headers
+        // are written, so that they carry it for a streamed body of known length too.
+        _ = content?.Headers.ContentLength;
+        FetchWire.WriteHeaders(arguments, request.Headers, content);
+        if (content is not null)
         {
             if (FetchWire.InlineBody(content) is { } body)
             {
@@ -47,6 +51,12 @@ internal sealed partial class StubChannel
         catch (Exception e)
         {
             fetch.Abandon(e);
+            if (e is not OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                // The cancel broke the request body off, and the handler's failure over that can arrive
+                // before the cancel is handled here: the caller learns of its cancel, not of its consequence.
+                throw new TaskCanceledException("The fetch was cancelled.", e, cancellationToken);
+            }
             throw;
         }
         return fetch.ToResponse(head, request);

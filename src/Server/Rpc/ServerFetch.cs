@@ -74,9 +74,11 @@ internal sealed class ServerFetch : IBodySignals, IBodyChunkSink
             throw new WireFormatException(string.Create(CultureInfo.InvariantCulture, $"The fetch request of call {call.CallId} does not decode: {e.Message}"));
         }
         Error? refusal = null;
-        if (!Uri.TryCreate(head.Url, UriKind.Absolute, out var url))
+        // RelativeOrAbsolute, then IsAbsoluteUri: on Unix, UriKind.Absolute takes "/path" for a file path.
+        if (!Uri.TryCreate(head.Url, UriKind.RelativeOrAbsolute, out var url) || !url.IsAbsoluteUri
+            || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
         {
-            refusal = RemoteErrors.FromRuntime($"The fetch request's URL {ClientText.Quote(head.Url)} is not an absolute URL.");
+            refusal = RemoteErrors.FromRuntime($"The fetch request's URL {ClientText.Quote(head.Url)} is not an absolute http or https URL.");
         }
         HttpMethod method = HttpMethod.Get;
         try
@@ -115,18 +117,19 @@ internal sealed class ServerFetch : IBodySignals, IBodyChunkSink
             head.Reason = reason;
         }
         var content = response.Content;
-        if (content.Headers.ContentLength is { } length && length <= FetchWire.MaxInlineBodyBytes)
+        if (content.Headers.ContentLength is { } length && length <= FetchWire.MaxInlineBodyBytes
+            && await ReadSmallBodyAsync(content, length, cancellationToken) is { } small)
         {
-            head.Body = ByteString.CopyFrom(await content.ReadAsByteArrayAsync(cancellationToken));
+            head.Body = small;
         }
         else
         {
             if (!_stream.TryReserveResponseBody())
             {
-                throw new FetchRefusedException(RemoteErrors.FromRuntime(FetchWire.TooManyBodies("response"), overloaded: true));
+                throw new FetchRefusedException(RemoteErrors.FromRuntime(FetchWire.TooManyResponseBodies(), overloaded: true));
             }
             // Known to the reading loop before the head leaves, so that every credit for it finds it.
-            var responseBody = new OutgoingBody(this);
+            var responseBody = new OutgoingBody(this, "response");
             bool stopped;
             bool creditEnded;
             lock (_lock)
@@ -150,6 +153,29 @@ internal sealed class ServerFetch : IBodySignals, IBodyChunkSink
         AddHeaders(head, content.Headers);
         return head.ToByteArray();
     }
+
+    /// <summary>
+    /// Reads a body declared <paramref name="length"/> bytes long (at most <see cref="FetchWire.MaxInlineBodyBytes"/>):
+    /// at most one byte more, whatever the content holds. Null when more came (the declaration was wrong):
+    /// the body then streams, the bytes read first (kept in <see cref="_readAhead"/>) followed by the rest
+    /// of the content's stream.
+    /// </summary>
+    private async ValueTask<ByteString?> ReadSmallBodyAsync(HttpContent content, long length, CancellationToken cancellationToken)
+    {
+        var source = await content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new byte[length + 1];
+        var filled = await source.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
+        if (filled <= length)
+        {
+            await source.DisposeAsync();
+            return ByteString.CopyFrom(buffer, 0, filled);
+        }
+        _readAhead = (buffer, source);
+        return null;
+    }
+
+    // A body declared small that turned out larger: what was read of it, and its stream for the rest.
+    private (byte[] Read, Stream Source)? _readAhead;
 
     private static void AddHeaders(FetchResponse head, System.Net.Http.Headers.HttpHeaders headers)
     {
@@ -193,20 +219,34 @@ internal sealed class ServerFetch : IBodySignals, IBodyChunkSink
         }
         if (_responseBody is not null)
         {
-            _stream.ReleaseResponseBody();
+            _stream.ReleaseResponseBody(hadSlot: false);
         }
         Finish();
     }
 
     private async Task SendResponseBodyAsync()
     {
+        var slot = false;
         try
         {
-            await _responseBody!.SendAsync(_response!.Content, RemoteErrors.FromObjectCode, _responseCancellation.Token).ConfigureAwait(false);
+            try
+            {
+                // Past the stream's bound of bodies being sent, the body waits here for one to end.
+                await _stream.WaitForResponseBodySlotAsync(_responseCancellation.Token).ConfigureAwait(false);
+                slot = true;
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped, cancelled or the stream failed while it waited: the body is only its last chunk.
+                ((IBodyChunkSink)this).Send(ReadOnlyMemory<byte>.Empty, last: true, error: null);
+                return;
+            }
+            HttpContent content = _readAhead is var (read, rest) ? new ReadAheadContent(read, rest) : _response!.Content;
+            await _responseBody!.SendAsync(content, RemoteErrors.FromObjectCode, _responseCancellation.Token).ConfigureAwait(false);
         }
         finally
         {
-            _stream.ReleaseResponseBody();
+            _stream.ReleaseResponseBody(slot);
             Finish();
         }
     }
@@ -305,6 +345,34 @@ internal sealed class ServerFetch : IBodySignals, IBodyChunkSink
             Part = BodyPart.Chunk,
             Body = new BodySignal(Last: last, Error: error is null ? null : PayloadLimits.FitError(error)),
         });
+}
+
+/// <summary>The body of a content that proved longer than it declared: the bytes already read, then the rest of its stream.</summary>
+internal sealed class ReadAheadContent(byte[] read, Stream rest) : HttpContent
+{
+    protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken)
+    {
+        await stream.WriteAsync(read, cancellationToken).ConfigureAwait(false);
+        await rest.CopyToAsync(stream, cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) =>
+        SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = 0;
+        return false;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            rest.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 }
 
 /// <summary>A fetch the runtime refused after its handler ran (its response body would stream past the stream's bound).</summary>

@@ -44,9 +44,15 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     private readonly ConcurrentDictionary<ulong, (CancellationTokenSource Source, ObjectActivation Activation)> _cancellations = new();
     // The fetches dispatched and not over (ServerFetch), whose bodies' chunks and credits the reading loop routes.
     private readonly ConcurrentDictionary<ulong, ServerFetch> _fetches = new();
-    // Request bodies the client is still sending, and response bodies being sent (FetchWire.MaxStreamedBodiesPerStream each).
+    // How many _fetches holds: ConcurrentDictionary.IsEmpty takes every bucket's lock.
+    private int _fetchCount;
+    // Request bodies the client is still sending (FetchWire.MaxStreamedBodiesPerStream).
     private int _streamedRequests;
-    private int _streamedResponses;
+    // Response bodies whose head was answered and that are not over: sending (at most
+    // FetchWire.MaxStreamedBodiesPerStream at once, the slots) or waiting for a slot. Not calls in flight:
+    // a body waits on its reader, and must not stop the stream reading the credit it needs.
+    private int _responseBodies;
+    private readonly SemaphoreSlim _responseBodySlots = new(FetchWire.MaxStreamedBodiesPerStream);
     // Set while the frame being written carries body chunks, whose pooled data goes back once it is written.
     private bool _frameHasChunks;
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -129,6 +135,12 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
                     // The calls not dispatched give their holds back: what is held must be written for
                     // the stream to get below its bound again.
                     _writer.Release(callsHold, calls.Count - next);
+                    // The bodies of fetches already running go on: the calls that get the stream below its
+                    // bound may be waiting for them, and they cost nothing beyond their credit.
+                    if (frame.Chunks.Count > 0 || frame.Credits.Count > 0)
+                    {
+                        ReadKnownBodies(frame);
+                    }
                     return false;
                 }
                 argsBytes += calls[next].Args.Length;
@@ -207,13 +219,13 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         // The call stays counted in flight until its result is written (see Sent).
     }
 
-    /// <summary>Completes once every call dispatched so far has been answered and its result written.</summary>
+    /// <summary>Completes once every call dispatched so far has been answered and its result written, and every response body sent.</summary>
     public Task WhenIdle()
     {
         _draining = true;
         // Visible before the count is read: a finishing call decrements first and reads the flag after.
         Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _inFlight) == 0)
+        if (Volatile.Read(ref _inFlight) == 0 && Volatile.Read(ref _responseBodies) == 0)
         {
             _idle.TrySetResult();
         }
@@ -231,7 +243,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         {
             CancelQuietly(source);
         }
-        if (!_fetches.IsEmpty)
+        if (Volatile.Read(ref _fetchCount) != 0)
         {
             var ended = new IOException("The stream carrying the fetch ended.");
             foreach (var fetch in _fetches.Values)
@@ -405,7 +417,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
             }
             if (streaming > FetchWire.MaxStreamedBodiesPerStream)
             {
-                fetch.Refuse(RemoteErrors.FromRuntime(FetchWire.TooManyBodies("request"), overloaded: true));
+                fetch.Refuse(RemoteErrors.FromRuntime(FetchWire.TooManyRequestBodies(), overloaded: true));
             }
         }
         if (!_fetches.TryAdd(call.CallId, fetch))
@@ -416,6 +428,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
             }
             throw new WireFormatException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Fetch call {call.CallId} reuses the id of a fetch that is not over."));
         }
+        Interlocked.Increment(ref _fetchCount);
         return fetch;
     }
 
@@ -446,30 +459,75 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         }
     }
 
+    /// <summary>
+    /// While dispatch is paused: routes the credits of a frame and the chunks of fetches already
+    /// dispatched, and takes them out of the frame, leaving the chunks of calls not yet dispatched for
+    /// when it resumes. A body's chunks all name one call, so their order is kept.
+    /// </summary>
+    private void ReadKnownBodies(IncomingClientFrame frame)
+    {
+        var known = 0;
+        foreach (var chunk in frame.Chunks)
+        {
+            known += _fetches.ContainsKey(chunk.CallId) ? 1 : 0;
+        }
+        if (known == frame.Chunks.Count)
+        {
+            ReadBodies(frame);
+            frame.Chunks.Clear();
+            frame.Credits.Clear();
+            return;
+        }
+        var pending = frame.Chunks;
+        var unknown = pending.FindAll(chunk => !_fetches.ContainsKey(chunk.CallId));
+        pending.RemoveAll(chunk => !_fetches.ContainsKey(chunk.CallId));
+        ReadBodies(frame);
+        pending.Clear();
+        pending.AddRange(unknown);
+        frame.Credits.Clear();
+    }
+
     /// <summary>A fetch is over on both sides: it leaves the map.</summary>
-    public void Forget(ServerFetch fetch) => _fetches.TryRemove(new KeyValuePair<ulong, ServerFetch>(fetch.CallId, fetch));
+    public void Forget(ServerFetch fetch)
+    {
+        if (_fetches.TryRemove(new KeyValuePair<ulong, ServerFetch>(fetch.CallId, fetch)))
+        {
+            Interlocked.Decrement(ref _fetchCount);
+        }
+    }
 
     /// <summary>
-    /// Counts a response body that is to stream; false past <see cref="FetchWire.MaxStreamedBodiesPerStream"/>.
-    /// It counts as a call in flight too, so that a stream ending once its calls are answered (a client
-    /// that half-closed, a server draining) waits for the body to be sent.
+    /// Counts a response body that is to stream (before its head is answered, so that a stream ending
+    /// once its calls are answered, a client that half-closed or a server draining, waits for the body);
+    /// false past <see cref="FetchWire.MaxResponseBodiesPerStream"/>, sending and waiting.
     /// </summary>
     public bool TryReserveResponseBody()
     {
-        if (Interlocked.Increment(ref _streamedResponses) > FetchWire.MaxStreamedBodiesPerStream)
+        if (Interlocked.Increment(ref _responseBodies) > FetchWire.MaxResponseBodiesPerStream)
         {
-            Interlocked.Decrement(ref _streamedResponses);
+            ReleaseResponseBody(hadSlot: false);
             return false;
         }
-        Interlocked.Increment(ref _inFlight);
         return true;
     }
 
-    /// <summary>Ends a <see cref="TryReserveResponseBody"/>.</summary>
-    public void ReleaseResponseBody()
+    /// <summary>
+    /// Waits until fewer than <see cref="FetchWire.MaxStreamedBodiesPerStream"/> response bodies are being
+    /// sent. A body waiting holds nothing beyond its handler's content.
+    /// </summary>
+    public Task WaitForResponseBodySlotAsync(CancellationToken cancellationToken) => _responseBodySlots.WaitAsync(cancellationToken);
+
+    /// <summary>Ends a <see cref="TryReserveResponseBody"/>; <paramref name="hadSlot"/>: it was being sent.</summary>
+    public void ReleaseResponseBody(bool hadSlot)
     {
-        Interlocked.Decrement(ref _streamedResponses);
-        Sent(calls: 1, bytes: 0);
+        if (hadSlot)
+        {
+            _responseBodySlots.Release();
+        }
+        if (Interlocked.Decrement(ref _responseBodies) == 0 && _draining && Volatile.Read(ref _inFlight) == 0)
+        {
+            _idle.TrySetResult();
+        }
     }
 
     /// <summary>
@@ -480,7 +538,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     public void EndRequestBodies()
     {
         // Called by the reading loop once it read the end: no fetch is dispatched after this.
-        if (_fetches.IsEmpty)
+        if (Volatile.Read(ref _fetchCount) == 0)
         {
             return;
         }
@@ -512,7 +570,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         {
             cancellation.Activation.Scheduler.Post(static state => CancelQuietly((CancellationTokenSource)state!), cancellation.Source);
         }
-        if (!_fetches.IsEmpty && _fetches.TryGetValue(callId, out var fetch))
+        if (Volatile.Read(ref _fetchCount) != 0 && _fetches.TryGetValue(callId, out var fetch))
         {
             fetch.Stop();
         }
@@ -581,11 +639,11 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
         Sent(calls, bytes);
     }
 
-    /// <summary>A frame of <paramref name="calls"/> results (or a streamed response body) has been written: they no longer count against the stream.</summary>
+    /// <summary>A frame of <paramref name="calls"/> results has been written: they no longer count against the stream.</summary>
     private void Sent(int calls, long bytes)
     {
         Interlocked.Add(ref _unsentBytes, -bytes);
-        if (Interlocked.Add(ref _inFlight, -calls) == 0 && _draining)
+        if (Interlocked.Add(ref _inFlight, -calls) == 0 && _draining && Volatile.Read(ref _responseBodies) == 0)
         {
             _idle.TrySetResult();
         }

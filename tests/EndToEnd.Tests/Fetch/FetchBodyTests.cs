@@ -126,7 +126,8 @@ public sealed class FetchBodyTests(ServerFixture fixture) : IClassFixture<Server
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fetch);
         await Eventually.True(() => Fetcher.Observed.ContainsKey(name + ":request"), "the handler to see the body break off");
-        Assert.StartsWith("IOException after ", Fetcher.Observed[name + ":request"]);
+        // The call's cancel and the body's broken-off end race on the wire: the read fails with whichever came first.
+        Assert.Matches("^(IOException|TaskCanceledException) after ", Fetcher.Observed[name + ":request"]);
         Assert.NotNull(await stub.Log());
     }
 

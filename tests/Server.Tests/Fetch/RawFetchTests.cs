@@ -163,4 +163,33 @@ public sealed class RawFetchTests : IAsyncLifetime
         var answered = await stream.ReceiveAsync(64);
         Assert.All(answered.Values, result => Assert.Equal(Result.OutcomeOneofCase.Value, result.OutcomeCase));
     }
+
+    [Theory]
+    [InlineData("/log?x")]
+    [InlineData("log")]
+    [InlineData("ftp://do/log")]
+    [InlineData("mailto:someone@example.com")]
+    [InlineData("file:///etc/passwd")]
+    public async Task AFetchWhoseUrlIsNotAnAbsoluteHttpUrlIsRefused(string url)
+    {
+        using var stream = _raw.Connect();
+        var fetch = new RawFetch(stream, OpenFetcher(stream), 1);
+        await fetch.SendAsync(new FetchRequest { Method = "GET", Url = url });
+        await fetch.ReceiveAsync();
+        Assert.Equal(Result.OutcomeOneofCase.Error, fetch.Result!.OutcomeCase);
+        Assert.False(fetch.Result.Error.Remote);
+        Assert.Equal($"The fetch request's URL \"{url}\" is not an absolute http or https URL.", fetch.Result.Error.Message);
+    }
+
+    [Fact]
+    public async Task ABodyLongerThanItsDeclaredSmallLengthStreamsInsteadOfBeingBufferedInline()
+    {
+        using var stream = _raw.Connect();
+        var fetch = new RawFetch(stream, OpenFetcher(stream), 1);
+        await fetch.SendAsync(new FetchRequest { Method = "GET", Url = "http://do/declared-small?1000000" });
+        await fetch.ReceiveAsync();
+        Assert.True(fetch.Response!.StreamedBody);
+        Assert.False(fetch.Response.HasBody);
+        Assert.Equal(1_000_000, fetch.ResponseBody.Length);
+    }
 }

@@ -30,9 +30,16 @@ internal static class FetchWire
 
     /// <summary>
     /// The most bodies one stream carries at once in each direction: 64, so that a stream's buffered body
-    /// bytes stay within 64 × 256 KiB (16 MiB) each way. A fetch past it fails alone, as overloaded.
+    /// bytes stay within 64 × 256 KiB (16 MiB) each way. A request body past it fails its fetch alone, as
+    /// overloaded; a response body past it waits for one to end (its head is answered already).
     /// </summary>
     public const int MaxStreamedBodiesPerStream = 64;
+
+    /// <summary>
+    /// The most response bodies of one stream either being sent or waiting to be: 1,024. Each one waiting
+    /// holds its handler's response (not yet read); past it, a fetch fails after its handler ran.
+    /// </summary>
+    public const int MaxResponseBodiesPerStream = 1024;
 
     /// <summary>What a sender gathers before it sends a chunk, unless the body is flushed or ends: 16 KiB.</summary>
     public const int GatherBytes = 16 * 1024;
@@ -41,9 +48,18 @@ internal static class FetchWire
     public const int HeadMethodOrStatus = 1, HeadUrlOrReason = 2, HeadHeaders = 3, HeadBody = 4, HeadStreamedBody = 5;
     public const int HeaderName = 1, HeaderValue = 2;
 
-    /// <summary>The error of a fetch refused because its stream carries <see cref="MaxStreamedBodiesPerStream"/> bodies.</summary>
-    public static string TooManyBodies(string which) => string.Create(CultureInfo.InvariantCulture,
-        $"Durable Object is overloaded: the stream carries {MaxStreamedBodiesPerStream:N0} streamed {which} bodies, its limit; the fetch was not delivered.");
+    /// <summary>The error of a fetch refused because its stream carries <see cref="MaxStreamedBodiesPerStream"/> request bodies.</summary>
+    public static string TooManyRequestBodies() => string.Create(CultureInfo.InvariantCulture,
+        $"Durable Object is overloaded: the stream carries {MaxStreamedBodiesPerStream:N0} streamed request bodies, its limit; the fetch was not delivered.");
+
+    /// <summary>The error of a fetch whose handler ran but whose response body its stream has no room for.</summary>
+    public static string TooManyResponseBodies() => string.Create(CultureInfo.InvariantCulture,
+        $"Durable Object is overloaded: the stream carries {MaxResponseBodiesPerStream:N0} streamed response bodies (sent or waiting), its limit; the object's Fetch handler ran, but its response was dropped.");
+
+    /// <summary>The error of a synchronous read or write of a fetch body (<paramref name="which"/>: "request" or "response").</summary>
+    public static string NoSynchronousIO(string which) =>
+        $"A fetch body cannot be read or written synchronously: read the {which} body with ReadAsync/CopyToAsync " +
+        "(or ReadAsStringAsync/ReadAsByteArrayAsync) and write it with WriteAsync; a thread blocked on it could stop the stream that carries it.";
 
     /// <summary>Writes the headers of a message and of its content as repeated Header fields.</summary>
     public static void WriteHeaders(WireWriter writer, HttpHeaders headers, HttpContent? content)
@@ -120,6 +136,11 @@ internal static class FetchWire
             return null;
         }
         using var stream = content.ReadAsStream();
+        if (stream.Length != length)
+        {
+            // A declared length that is not the content's: the body streams, all of it.
+            return null;
+        }
         var body = new byte[length];
         stream.ReadExactly(body);
         return body;

@@ -9,17 +9,25 @@ namespace SourceGenDO.Transport.Fetch;
 /// The reading side of one streamed body: a read-only <see cref="Stream"/> over the chunks as they
 /// arrive. It holds at most <see cref="FetchWire.Window"/> bytes: the peer may send no more than the
 /// credit granted, and credit is granted back (through <see cref="IBodySignals"/>) only as the consumer
-/// reads. Disposing it before the end asks the peer to stop; the chunks still on their way are dropped.
+/// reads. Chunks are appended into pooled segments of <see cref="SegmentBytes"/>, so that the heap it
+/// holds is the window plus at most two segments however small the chunks, and a read takes as many
+/// buffered bytes as fit. Disposing it before the end asks the peer to stop; the chunks still on their
+/// way are dropped.
 /// </summary>
 internal sealed class IncomingBody : Stream
 {
     private readonly Lock _lock = new();
-    private readonly Queue<ReadOnlyMemory<byte>> _chunks = new();
+    /// <summary>The size of the pooled segments the chunks are appended into: 16 KiB.</summary>
+    public const int SegmentBytes = 16 * 1024;
+
+    // The buffered bytes: from _readOffset in the first segment to _writeOffset in the last.
+    private readonly Queue<byte[]> _segments = new();
+    private byte[]? _tail;
+    private int _readOffset;
+    private int _writeOffset;
+    private int _buffered;
     private readonly IBodySignals _signals;
     private readonly string _what;
-    // The unread rest of the chunk being read, and the pooled copy it is a slice of.
-    private ReadOnlyMemory<byte> _current;
-    private ReadOnlyMemory<byte> _currentCopy;
     // The bytes the peer may still send: the window, less what it sent, plus what was granted back.
     private long _allowance = FetchWire.Window;
     // Bytes read and not yet granted back.
@@ -77,9 +85,9 @@ internal sealed class IncomingBody : Stream
                 throw new WireFormatException(string.Create(CultureInfo.InvariantCulture,
                     $"A body chunk of call {callId} goes past the credit its reader granted (the window is {FetchWire.Window:N0} bytes)."));
             }
-            if (!_stopped && _failure is null && !data.IsEmpty)
+            if (!_stopped && _failure is null)
             {
-                _chunks.Enqueue(PooledBytes.Copy(data));
+                Append(data);
             }
             if (end)
             {
@@ -110,7 +118,7 @@ internal sealed class IncomingBody : Stream
         {
             if (failure is not null)
             {
-                if (_failure is not null || (_ended && _chunks.Count == 0 && _current.IsEmpty))
+                if (_failure is not null || (_ended && _buffered == 0))
                 {
                     return;
                 }
@@ -129,15 +137,60 @@ internal sealed class IncomingBody : Stream
         }
     }
 
+    private void Append(ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            if (_tail is null || _writeOffset == SegmentBytes)
+            {
+                _tail = PooledBytes.RentArray(SegmentBytes);
+                _segments.Enqueue(_tail);
+                _writeOffset = 0;
+            }
+            var take = Math.Min(data.Length, SegmentBytes - _writeOffset);
+            data[..take].CopyTo(_tail.AsSpan(_writeOffset));
+            _writeOffset += take;
+            _buffered += take;
+            data = data[take..];
+        }
+    }
+
+    /// <summary>Moves up to <paramref name="buffer"/>'s length of buffered bytes into it, giving back the segments read.</summary>
+    private int Take(Span<byte> buffer)
+    {
+        var read = 0;
+        while (read < buffer.Length && _buffered > 0)
+        {
+            var head = _segments.Peek();
+            var end = ReferenceEquals(head, _tail) ? _writeOffset : SegmentBytes;
+            var take = Math.Min(buffer.Length - read, end - _readOffset);
+            head.AsSpan(_readOffset, take).CopyTo(buffer[read..]);
+            read += take;
+            _readOffset += take;
+            _buffered -= take;
+            if (_readOffset == end)
+            {
+                _segments.Dequeue();
+                PooledBytes.ReturnArray(head);
+                _readOffset = 0;
+                if (ReferenceEquals(head, _tail))
+                {
+                    _tail = null;
+                    _writeOffset = 0;
+                }
+            }
+        }
+        return read;
+    }
+
     private void ReturnBuffered()
     {
-        PooledBytes.Return(_currentCopy);
-        _currentCopy = default;
-        _current = default;
-        while (_chunks.TryDequeue(out var chunk))
+        while (_segments.TryDequeue(out var segment))
         {
-            PooledBytes.Return(chunk);
+            PooledBytes.ReturnArray(segment);
         }
+        _tail = null;
+        _readOffset = _writeOffset = _buffered = 0;
     }
 
     /// <inheritdoc/>
@@ -162,20 +215,9 @@ internal sealed class IncomingBody : Stream
                 {
                     throw new ObjectDisposedException(nameof(IncomingBody), $"The {_what} body was disposed.");
                 }
-                if (_current.IsEmpty)
+                if (_buffered > 0)
                 {
-                    PooledBytes.Return(_currentCopy);
-                    _currentCopy = default;
-                    if (_chunks.TryDequeue(out var next))
-                    {
-                        _current = _currentCopy = next;
-                    }
-                }
-                if (!_current.IsEmpty)
-                {
-                    read = Math.Min(buffer.Length, _current.Length);
-                    _current.Span[..read].CopyTo(buffer.Span);
-                    _current = _current[read..];
+                    read = Take(buffer.Span);
                     _unacknowledged += read;
                     // No credit once the body is over: nothing more will be sent.
                     if (_unacknowledged >= FetchWire.CreditStep && !_ended)
@@ -213,8 +255,16 @@ internal sealed class IncomingBody : Stream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    /// <inheritdoc/>
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    /// <summary>
+    /// Refused, as ASP.NET Core refuses a synchronous read of a request body: blocking a thread until a
+    /// chunk arrives can stop the stream that carries the chunk (a handler may run on its reading loop,
+    /// and its first turn holds the stream's writes, credit included).
+    /// </summary>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException(FetchWire.NoSynchronousIO(_what));
+
+    /// <inheritdoc cref="Read(byte[], int, int)"/>
+    public override int Read(Span<byte> buffer) => throw new NotSupportedException(FetchWire.NoSynchronousIO(_what));
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)

@@ -20,8 +20,18 @@ internal sealed class OutgoingBody
     private bool _creditEnded;
     private Exception? _failure;
     private TaskCompletionSource? _waiter;
+    // Cancelled by a stop or a failure: a content waiting for its own source (not for credit) learns of it too.
+    private readonly CancellationTokenSource _ending = new();
 
-    public OutgoingBody(IBodyChunkSink sink) => _sink = sink;
+    private readonly string _what;
+
+    /// <param name="sink">Where the chunks go.</param>
+    /// <param name="what">What the body is, for messages: "request" or "response".</param>
+    public OutgoingBody(IBodyChunkSink sink, string what)
+    {
+        _sink = sink;
+        _what = what;
+    }
 
     /// <summary>No more credit can come: what the credit held allows is sent, then the body ends with an error.</summary>
     public void EndCredit()
@@ -54,7 +64,14 @@ internal sealed class OutgoingBody
             _waiter = null;
         }
         waiter?.TrySetResult();
+        if (stop)
+        {
+            End();
+        }
     }
+
+    // The content's callbacks run off the caller's thread (the stream's reading loop, mostly).
+    private void End() => _ = _ending.CancelAsync();
 
     /// <summary>Nothing can be sent any more (the stream failed): the copying ends with <paramref name="failure"/>.</summary>
     public void Fail(Exception failure)
@@ -67,6 +84,7 @@ internal sealed class OutgoingBody
             _waiter = null;
         }
         waiter?.TrySetResult();
+        End();
     }
 
     /// <summary>
@@ -76,11 +94,12 @@ internal sealed class OutgoingBody
     public async Task<bool> SendAsync(HttpContent content, Func<Exception, Error> describe, CancellationToken cancellationToken)
     {
         Error? error = null;
-        var writer = new ChunkWriter(this);
+        var writer = new ChunkWriter(this, _what);
+        using var copying = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _ending.Token);
         try
         {
-            await content.CopyToAsync(writer, cancellationToken).ConfigureAwait(false);
-            await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await content.CopyToAsync(writer, copying.Token).ConfigureAwait(false);
+            await writer.FlushAsync(copying.Token).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -149,7 +168,7 @@ internal sealed class OutgoingBody
     private sealed class BodyStoppedException() : IOException("The reader of the body asked for no more of it.");
 
     /// <summary>The write-only stream the content is copied into: gathers writes, sends chunks within the credit.</summary>
-    private sealed class ChunkWriter(OutgoingBody body) : Stream
+    private sealed class ChunkWriter(OutgoingBody body, string what) : Stream
     {
         private byte[]? _buffer = PooledBytes.RentArray(FetchWire.MaxChunkBytes);
         private int _gathered;
@@ -197,9 +216,15 @@ internal sealed class OutgoingBody
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+        // Refused as a synchronous read is (see IncomingBody.Read): waiting for credit on a blocked thread can stop the stream.
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException(FetchWire.NoSynchronousIO(what));
 
-        public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
+        public override void Write(ReadOnlySpan<byte> buffer) => throw new NotSupportedException(FetchWire.NoSynchronousIO(what));
+
+        // Nothing to wait for: what is gathered goes with the next chunk or the end.
+        public override void Flush()
+        {
+        }
 
         public override bool CanRead => false;
 

@@ -90,6 +90,15 @@ public sealed class DurableObjectsOptions
     /// <summary>How many messages one WebSocket may have queued and not yet sent; past it, as for <see cref="MaxWebSocketSendQueueBytes"/>. Default 1,024.</summary>
     public int MaxWebSocketSendQueueMessages { get; set; } = 1024;
 
+    // How often the server pings an open WebSocket, and how long it waits for the pong before dropping
+    // the connection; internal so that tests can shorten them.
+    internal TimeSpan WebSocketKeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    internal TimeSpan WebSocketKeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    // How long a close handshake may take before the connection is dropped; internal for tests.
+    internal TimeSpan WebSocketCloseTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// How the storage backend is made; null (the default) stores objects in SQLite under
     /// <see cref="DataDirectory"/>, durable past a power loss.

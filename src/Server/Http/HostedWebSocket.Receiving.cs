@@ -38,12 +38,17 @@ internal sealed partial class HostedWebSocket
     private async Task ReceiveAsync(WebSocket webSocket)
     {
         var max = Options.MaxWebSocketMessageBytes;
+        // The read into no buffer started while the previous message's handler ran, if it took a while.
+        Task<ValueWebSocketReceiveResult>? next = null;
         try
         {
             while (true)
             {
                 // A read into no buffer first: an idle socket holds no buffer, which matters with thousands open.
-                var first = await webSocket.ReceiveAsync(Memory<byte>.Empty, _abort.Token).ConfigureAwait(false);
+                var first = next is not null
+                    ? await next.ConfigureAwait(false)
+                    : await webSocket.ReceiveAsync(Memory<byte>.Empty, _abort.Token).ConfigureAwait(false);
+                next = null;
                 if (first.MessageType == WebSocketMessageType.Close)
                 {
                     await ClosedByClientAsync(webSocket).ConfigureAwait(false);
@@ -92,7 +97,16 @@ internal sealed partial class HostedWebSocket
                     var message = first.MessageType == WebSocketMessageType.Text
                         ? new DurableWebSocketMessage(Encoding.UTF8.GetString(data), data)
                         : new DurableWebSocketMessage(data);
-                    await HandleMessageAsync(message).ConfigureAwait(false);
+                    var handling = HandleMessageAsync(message);
+                    if (!handling.IsCompleted)
+                    {
+                        // Keep reading while the handler runs, into no buffer: that answers pings and sees
+                        // the pongs of the keep-alive (without it a handler slower than the keep-alive
+                        // timeout drops the connection), and it returns at the next data frame's header,
+                        // so a fast client is still held back by TCP.
+                        next = webSocket.ReceiveAsync(Memory<byte>.Empty, _abort.Token).AsTask();
+                    }
+                    await handling.ConfigureAwait(false);
                 }
                 finally
                 {

@@ -13,8 +13,6 @@ namespace SourceGenDO.Server.Http;
 /// </summary>
 internal sealed partial class HostedWebSocket : IWebSocketConnection
 {
-    // How long a close handshake may take before the connection is dropped.
-    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(10);
     private const int AbnormalClosure = 1006;
     private const int TryAgainLater = 1013;
     private const int MessageTooBig = 1009;
@@ -62,6 +60,9 @@ internal sealed partial class HostedWebSocket : IWebSocketConnection
     public bool BelongsTo(NamespaceHost ns, DurableObjectId id) => ns == _namespace && id == _id;
 
     private DurableObjectsOptions Options => _namespace.Options;
+
+    // How long a close handshake may take before the connection is dropped.
+    private TimeSpan CloseTimeout => Options.WebSocketCloseTimeout;
 
     private ILogger Logger => _namespace.Logger;
 

@@ -23,13 +23,6 @@ internal enum RouteKey
 /// </summary>
 internal sealed class ObjectRoute
 {
-    // Pings keep idle sockets through proxies and find clients that vanished without closing.
-    private static readonly WebSocketOptions SocketOptions = new()
-    {
-        KeepAliveInterval = TimeSpan.FromSeconds(30),
-        KeepAliveTimeout = TimeSpan.FromSeconds(20),
-    };
-
     private readonly NamespaceHost _namespace;
     private readonly RouteKey _key;
     private readonly RequestDelegate _handler;
@@ -40,7 +33,13 @@ internal sealed class ObjectRoute
         _key = key;
         // The WebSocket middleware, run for this route only, so that the app need not call UseWebSockets;
         // it steps aside when the app did.
-        var middleware = new WebSocketMiddleware(HandleAsync, Microsoft.Extensions.Options.Options.Create(SocketOptions), services.GetRequiredService<ILoggerFactory>());
+        // Pings keep idle sockets through proxies and find clients that vanished without closing.
+        var socketOptions = new WebSocketOptions
+        {
+            KeepAliveInterval = ns.Options.WebSocketKeepAliveInterval,
+            KeepAliveTimeout = ns.Options.WebSocketKeepAliveTimeout,
+        };
+        var middleware = new WebSocketMiddleware(HandleAsync, Microsoft.Extensions.Options.Options.Create(socketOptions), services.GetRequiredService<ILoggerFactory>());
         _handler = middleware.Invoke;
         services.GetService<IHostApplicationLifetime>()?.ApplicationStopping.Register(CloseSockets);
     }

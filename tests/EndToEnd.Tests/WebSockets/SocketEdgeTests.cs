@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using SourceGenDO.Server.Execution;
+
+namespace SourceGenDO.EndToEnd.Tests.WebSockets;
+
+/// <summary>
+/// The edges of routes and sockets a hostile review found: slow handlers and keep-alive, final events at
+/// the queue bound, the socket table's size, malformed requests, oversized sends, closes the object
+/// started, upgrades that never complete, the per-object socket cap, shutdown and client aborts.
+/// </summary>
+public sealed class SocketEdgeTests : IAsyncLifetime
+{
+    private RunningServer _server = null!;
+    private DurableObjectClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await RunningServer.StartAsync(options =>
+        {
+            options.IdleTimeout = TimeSpan.FromMilliseconds(200);
+            // Short, so that the tests see keep-alive and close timeouts without waiting a minute.
+            options.WebSocketKeepAliveInterval = TimeSpan.FromMilliseconds(200);
+            options.WebSocketKeepAliveTimeout = TimeSpan.FromMilliseconds(500);
+            options.WebSocketCloseTimeout = TimeSpan.FromMilliseconds(500);
+        });
+        _client = await _server.ConnectAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _client.DisposeAsync();
+        await _server.DisposeAsync();
+    }
+
+    private NamespaceHost Namespace(string name) => _server.App.Services.GetRequiredService<DurableObjectHost>().Namespaces.Single(ns => ns.Name == name);
+
+    private NamespaceHost Rooms => Namespace("SOCKET_ROOMS");
+
+    private SocketRoomStub Room(string room) => _client.GetNamespace<SocketRoomStub>("SOCKET_ROOMS").GetByName(room);
+
+    private static async Task<ClientWebSocket> ConnectSlowAsync(RunningServer server, string room, string key)
+    {
+        var socket = new ClientWebSocket();
+        using var timeout = new CancellationTokenSource(SocketClient.Patience);
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{server.HttpAddress.Port}/slow/{room}/ws?key={key}"), timeout.Token);
+        return socket;
+    }
+
+    private static Task SendAsync(ClientWebSocket socket, string text) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+
+    private static async Task<string> ReceiveAsync(ClientWebSocket socket)
+    {
+        var buffer = new byte[1024];
+        var result = await socket.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(SocketClient.Patience);
+        return result.MessageType == WebSocketMessageType.Close ? "closed" : Encoding.UTF8.GetString(buffer, 0, result.Count);
+    }
+
+    private async Task<string> RawAsync(string request)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, _server.HttpAddress.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        // Every request here asks the server to close the connection after answering.
+        return await reader.ReadToEndAsync().WaitAsync(SocketClient.Patience);
+    }
+
+    [Fact]
+    public async Task AHandlerSlowerThanTheKeepAliveTimeoutKeepsItsSocket()
+    {
+        var key = Guid.NewGuid().ToString("n");
+        using var socket = await ConnectSlowAsync(_server, ServerFixture.UniqueName("slow"), key);
+        await SendAsync(socket, "hold:" + key);
+        Assert.Equal("holding", await ReceiveAsync(socket));
+        // The client reads (so it answers pings) while the handler holds for many keep-alive timeouts.
+        var next = ReceiveAsync(socket);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        SlowSocketRoom.Release(key);
+        Assert.Equal("done:hold:" + key, await next);
+    }
+
+}

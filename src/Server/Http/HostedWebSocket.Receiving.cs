@@ -117,12 +117,29 @@ internal sealed partial class HostedWebSocket
         catch (Exception e) when (e is WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely } or OperationCanceledException or IOException or ObjectDisposedException
             or Microsoft.AspNetCore.Connections.ConnectionResetException)
         {
+            if (ClosedByObject)
+            {
+                // The object closed it and the client never answered: the object knows it closed, so
+                // it is not told (as on Cloudflare).
+                return;
+            }
             await DeliverFinalAsync(SocketEventKind.Close, AbnormalClosure, "The connection was lost without a close frame.", wasClean: false, error: null).ConfigureAwait(false);
         }
         catch (Exception e)
         {
             Logger.LogInformation(e, "Receiving on a WebSocket of durable object {Namespace}/{Id} failed.", _namespace.Name, _id);
             await DeliverFinalAsync(SocketEventKind.Error, 0, string.Empty, wasClean: false, error: e).ConfigureAwait(false);
+        }
+    }
+
+    private bool ClosedByObject
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _closedByObject && !_terminated;
+            }
         }
     }
 

@@ -17,6 +17,7 @@ internal sealed partial class HostedWebSocket
                 return;
             }
             _closeStarted = true;
+            _closedByObject = true;
             _state = (int)DurableWebSocketState.Closing;
             _queue.Enqueue(Outgoing.CloseFrame(code, reason ?? string.Empty, CurrentOutputGate()));
             StartPumpLocked();
@@ -84,8 +85,9 @@ internal sealed partial class HostedWebSocket
                         {
                             _pumping = false;
                         }
-                        // The output gate broke: nothing the object sent after the failed write may leave.
-                        Terminate((int)WebSocketCloseStatus.InternalServerError, "A write of the durable object failed: the messages sent after it were dropped.");
+                        // The output gate broke: nothing the object sent after the failed write may leave,
+                        // not even a close it queued (the socket closes with 1011 instead).
+                        Terminate((int)WebSocketCloseStatus.InternalServerError, "A write of the durable object failed: the messages sent after it were dropped.", evenIfClosing: true);
                         return;
                     }
                 }

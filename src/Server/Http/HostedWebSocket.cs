@@ -30,6 +30,10 @@ internal sealed partial class HostedWebSocket : IWebSocketConnection
     private bool _accepted;
     // Set once the object or the runtime started closing: the client's close frame then only answers it.
     private bool _closeStarted;
+    // Set once the object called Close: a connection then lost is not reported back to it.
+    private bool _closedByObject;
+    // Set once Terminate ran.
+    private bool _terminated;
     private int _finalEventDelivered;
     private volatile int _state = (int)DurableWebSocketState.Connecting;
     private WebSocket? _webSocket;
@@ -101,17 +105,20 @@ internal sealed partial class HostedWebSocket : IWebSocketConnection
     /// Closes the socket because it broke a bound or a write failed: what is queued is dropped, the client
     /// gets <paramref name="code"/> (or, when a send to it is stuck, the connection is dropped), and the
     /// object gets <c>WebSocketClose</c> with that code, not clean (unless <paramref name="tellObject"/> is
-    /// false: a stopping server does not construct instances to say so).
+    /// false: a stopping server does not construct instances to say so). Once a close started this does
+    /// nothing, unless <paramref name="evenIfClosing"/>: a broken output gate must not leave the close it
+    /// held back waiting forever.
     /// </summary>
-    public void Terminate(int code, string reason, bool tellObject = true)
+    public void Terminate(int code, string reason, bool tellObject = true, bool evenIfClosing = false)
     {
         bool sending;
         lock (_lock)
         {
-            if (_closeStarted || State == DurableWebSocketState.Closed)
+            if (_terminated || State == DurableWebSocketState.Closed || (_closeStarted && !evenIfClosing))
             {
                 return;
             }
+            _terminated = true;
             _closeStarted = true;
             _state = (int)DurableWebSocketState.Closing;
             _queue.Clear();

@@ -86,4 +86,19 @@ public sealed class SocketEdgeTests : IAsyncLifetime
         Assert.Equal("done:hold:" + key, await next);
     }
 
+    [Fact]
+    public async Task AnObjectsOwnCloseIsNotReportedBackWhenTheClientNeverAnswers()
+    {
+        var room = ServerFixture.UniqueName("room");
+        var id = Rooms.Key.FromName(room);
+        var ann = await SocketClient.ConnectAsync(_server, room, "user=ann");
+        // The object closes ann; ann never reads, so never answers: the server drops it after the close timeout.
+        await ann.SendAsync("close:4000:bye");
+        await Eventually.True(() => !Rooms.Sockets.HasOpenSockets(id), "the server dropped the connection");
+        // A close event would have been queued before this call.
+        Assert.Empty(await Room(room).Log());
+        ann.Socket.Abort();
+        ann.Socket.Dispose();
+    }
+
 }

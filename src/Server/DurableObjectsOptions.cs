@@ -90,6 +90,12 @@ public sealed class DurableObjectsOptions
     /// <summary>How many messages one WebSocket may have queued and not yet sent; past it, as for <see cref="MaxWebSocketSendQueueBytes"/>. Default 1,024.</summary>
     public int MaxWebSocketSendQueueMessages { get; set; } = 1024;
 
+    /// <summary>
+    /// How many accepted WebSockets one object may have open at once (as on Cloudflare). Past it
+    /// <c>Ctx.AcceptWebSocket</c> throws <see cref="InvalidOperationException"/> naming the limit. Default 32,768.
+    /// </summary>
+    public int MaxWebSocketsPerObject { get; set; } = 32_768;
+
     // How often the server pings an open WebSocket, and how long it waits for the pong before dropping
     // the connection; internal so that tests can shorten them.
     internal TimeSpan WebSocketKeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);

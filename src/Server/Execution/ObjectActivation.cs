@@ -146,11 +146,7 @@ internal sealed class ObjectActivation : IInstanceHost
 
     public void SetWebSocketAutoResponse(string? request, string? response)
     {
-        if (request is null && _host.Sockets.Find(Id) is null)
-        {
-            return;
-        }
-        _host.Sockets.For(Id).SetAutoResponse(request, response);
+        _host.Sockets.SetAutoResponse(Id, request, response);
     }
 
     void IInstanceHost.Reset(DurableObjectException error) => Reset(error);

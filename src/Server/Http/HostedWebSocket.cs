@@ -82,22 +82,36 @@ internal sealed partial class HostedWebSocket : IWebSocketConnection
             {
                 throw new InvalidOperationException("This WebSocket's upgrade was refused or ended: accept a socket while handling its request.");
             }
+            var max = Options.MaxWebSocketsPerObject;
+            if (!_namespace.Sockets.TryAdd(_id, this, max))
+            {
+                throw new InvalidOperationException(
+                    $"This durable object has {max} accepted WebSockets open, the most DurableObjectsOptions.MaxWebSocketsPerObject allows: refuse the upgrade, or close a socket first.");
+            }
             _accepted = true;
-            Socket.Tags = tags;
+            Socket.Tags = Array.AsReadOnly(tags);
             _state = (int)DurableWebSocketState.Open;
         }
-        _namespace.Sockets.For(_id).Add(this);
     }
 
-    /// <summary>The object answered the upgrade with something else than 101: the socket never opens.</summary>
+    /// <summary>Where the socket is in its object's list; guarded by that list's lock.</summary>
+    public LinkedListNode<HostedWebSocket>? Node { get; set; }
+
+    /// <summary>
+    /// The upgrade did not complete (Fetch answered something else than 101, threw, the output gate broke,
+    /// the handshake failed or the server is stopping): the socket never opens. An object that had accepted
+    /// it gets <c>WebSocketClose</c> with 1006, so that it does not believe it open.
+    /// </summary>
     public void Refuse()
     {
         lock (_lock)
         {
-            _state = (int)DurableWebSocketState.Closed;
             _queue.Clear();
             _queuedBytes = 0;
         }
+        // The close is claimed (and the socket taken out of the table) while the state still says accepted.
+        _ = DeliverFinalAsync(SocketEventKind.Close, AbnormalClosure, "The WebSocket upgrade did not complete.", wasClean: false, error: null);
+        _state = (int)DurableWebSocketState.Closed;
         _namespace.Sockets.Remove(_id, this);
     }
 

@@ -27,6 +27,7 @@ public sealed class SocketEdgeTests : IAsyncLifetime
             options.WebSocketKeepAliveInterval = TimeSpan.FromMilliseconds(200);
             options.WebSocketKeepAliveTimeout = TimeSpan.FromMilliseconds(500);
             options.WebSocketCloseTimeout = TimeSpan.FromMilliseconds(500);
+            options.MaxWebSocketsPerObject = 3;
         });
         _client = await _server.ConnectAsync();
     }
@@ -87,6 +88,19 @@ public sealed class SocketEdgeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheSocketTableForgetsAnObjectWithAnAutoResponseOnceItsSocketsClosedAndItWasEvicted()
+    {
+        var room = ServerFixture.UniqueName("room");
+        var id = Rooms.Key.FromName(room);
+        await using (var ann = await SocketClient.ConnectAsync(_server, room, "user=ann"))
+        {
+            Assert.Equal("auto-set", await ann.AskAsync("auto:ping:pong"));
+        }
+        await Eventually.True(() => Rooms.Sockets.Find(id) is null, "the object's entry left the socket table");
+        Assert.False(Rooms.Sockets.HasOpenSockets(id));
+    }
+
+    [Fact]
     public async Task AnObjectsOwnCloseIsNotReportedBackWhenTheClientNeverAnswers()
     {
         var room = ServerFixture.UniqueName("room");
@@ -99,6 +113,35 @@ public sealed class SocketEdgeTests : IAsyncLifetime
         Assert.Empty(await Room(room).Log());
         ann.Socket.Abort();
         ann.Socket.Dispose();
+    }
+
+    [Fact]
+    public async Task AnObjectThatAcceptedASocketWhoseUpgradeFailedHearsItClose()
+    {
+        var room = ServerFixture.UniqueName("room");
+        var error = await Assert.ThrowsAnyAsync<WebSocketException>(() => SocketClient.ConnectAsync(_server, room, "user=ann&throwafter=1"));
+        Assert.Contains("500", error.Message);
+        string[] log = [];
+        await Eventually.True(() => (log = Room(room).Log().GetAwaiter().GetResult()).Length > 0, "the object logged the close");
+        Assert.Equal("close:?:1006:False:The WebSocket upgrade did not complete.", Assert.Single(log));
+    }
+
+    [Fact]
+    public async Task AnObjectAcceptsAtMostMaxWebSocketsPerObjectSockets()
+    {
+        var room = ServerFixture.UniqueName("room");
+        await using var first = await SocketClient.ConnectAsync(_server, room, "user=a");
+        await using var second = await SocketClient.ConnectAsync(_server, room, "user=b");
+        await using var third = await SocketClient.ConnectAsync(_server, room, "user=c");
+        using var fourth = new ClientWebSocket();
+        fourth.Options.CollectHttpResponseDetails = true;
+        await Assert.ThrowsAnyAsync<WebSocketException>(() => fourth.ConnectAsync(SocketClient.RoomUri(_server, room, "user=d"), CancellationToken.None));
+        Assert.Equal(HttpStatusCode.TooManyRequests, fourth.HttpStatusCode);
+
+        await first.Socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        await Eventually.True(() => Rooms.Sockets.Count == 2, "the first socket left");
+        await using var again = await SocketClient.ConnectAsync(_server, room, "user=e");
+        Assert.Equal("count:3", await again.AskAsync("count"));
     }
 
 }

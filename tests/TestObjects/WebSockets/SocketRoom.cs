@@ -41,7 +41,18 @@ public sealed class SocketRoom(DurableObjectState ctx) : DurableObject(ctx)
             if (query["noaccept"] is null)
             {
                 var tags = query["tags"] is { } list ? list.Split(',') : [];
-                Ctx.AcceptWebSocket(socket, tags);
+                try
+                {
+                    Ctx.AcceptWebSocket(socket, tags);
+                }
+                catch (InvalidOperationException e)
+                {
+                    return new HttpResponseMessage(HttpStatusCode.TooManyRequests) { Content = new StringContent("not accepted: " + e.Message) };
+                }
+                if (query["throwafter"] is not null)
+                {
+                    throw new InvalidOperationException("The room was asked to throw after accepting.");
+                }
                 socket.SerializeAttachment(new SocketUser(query["user"] ?? "anonymous", _instance));
                 if (query["greet"] is not null)
                 {

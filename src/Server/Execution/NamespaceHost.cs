@@ -50,13 +50,13 @@ internal sealed class NamespaceHost
     /// <summary>The accepted WebSockets of the namespace's objects, kept while their instances hibernate.</summary>
     public NamespaceSockets Sockets { get; }
 
-    /// <summary>Accepts one event for <paramref name="id"/>, activating the object if it is not live.</summary>
-    public EnterResult TryEnter(DurableObjectId id, out ObjectActivation activation)
+    /// <summary>Accepts one event for <paramref name="id"/>, activating the object if it is not live (see <see cref="ObjectActivation.TryEnter"/>).</summary>
+    public EnterResult TryEnter(DurableObjectId id, out ObjectActivation activation, bool pastLimit = false)
     {
         while (true)
         {
             activation = _activations.GetOrAdd(id, static (id, host) => host.Activate(id), this);
-            var result = activation.TryEnter();
+            var result = activation.TryEnter(pastLimit);
             if (result != EnterResult.Deactivated)
             {
                 return result;

@@ -64,8 +64,12 @@ internal sealed class ObjectActivation : IInstanceHost
 
     public DurableObjectDispatcher Dispatcher => _host.Dispatcher;
 
-    /// <summary>Accepts one more event unless the activation is gone or its queue is full.</summary>
-    public EnterResult TryEnter()
+    /// <summary>
+    /// Accepts one more event unless the activation is gone or its queue is full; <paramref name="pastLimit"/>
+    /// lets in an event the bound must not drop (a socket's close or error: at most one per socket, and
+    /// sockets are bounded by <see cref="DurableObjectsOptions.MaxWebSocketsPerObject"/>).
+    /// </summary>
+    public EnterResult TryEnter(bool pastLimit = false)
     {
         var limit = _host.Options.MaxQueuedEventsPerObject;
         while (true)
@@ -75,7 +79,7 @@ internal sealed class ObjectActivation : IInstanceHost
             {
                 return EnterResult.Deactivated;
             }
-            if (events >= limit)
+            if (events >= limit && !pastLimit)
             {
                 return EnterResult.Overloaded;
             }

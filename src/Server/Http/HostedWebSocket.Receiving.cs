@@ -203,7 +203,9 @@ internal sealed partial class HostedWebSocket
         // A reset activation hands the event to the next one; a few tries, as each reset is the object's own doing.
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            var entered = _namespace.TryEnter(_id, out var activation);
+            // A close or an error is delivered even to an object at its queue bound: it is the last
+            // event of the socket, and dropping it would leave the object believing the socket open.
+            var entered = _namespace.TryEnter(_id, out var activation, pastLimit: kind != SocketEventKind.Message);
             if (entered != EnterResult.Entered)
             {
                 if (kind == SocketEventKind.Message)

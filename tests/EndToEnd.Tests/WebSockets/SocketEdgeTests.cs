@@ -88,6 +88,27 @@ public sealed class SocketEdgeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ACloseArrivingWhileTheObjectIsAtItsQueueBoundIsStillDelivered()
+    {
+        await using var server = await RunningServer.StartAsync(options => options.MaxQueuedEventsPerObject = 2);
+        var room = ServerFixture.UniqueName("slow");
+        var key = Guid.NewGuid().ToString("n");
+        using var a = await ConnectSlowAsync(server, room, key);
+        using var b = await ConnectSlowAsync(server, room, key);
+        using var c = await ConnectSlowAsync(server, room, key);
+        await SendAsync(a, "hold:" + key);
+        Assert.Equal("holding", await ReceiveAsync(a));
+        await SendAsync(b, "hold:" + key);
+        Assert.Equal("holding", await ReceiveAsync(b));
+        // Two events in flight, the object's bound: c's close arrives now.
+        await c.CloseAsync(WebSocketCloseStatus.NormalClosure, "c leaves", CancellationToken.None).WaitAsync(SocketClient.Patience);
+        SlowSocketRoom.Release(key);
+        Assert.Equal("done:hold:" + key, await ReceiveAsync(a));
+        Assert.Equal("done:hold:" + key, await ReceiveAsync(b));
+        await Eventually.True(() => SlowSocketRoom.Closes(key).Contains("1000:c leaves:True"), "the object heard c's close");
+    }
+
+    [Fact]
     public async Task TheSocketTableForgetsAnObjectWithAnAutoResponseOnceItsSocketsClosedAndItWasEvicted()
     {
         var room = ServerFixture.UniqueName("room");

@@ -83,7 +83,8 @@ public sealed class DurableObjectsOptions
     /// <summary>
     /// How many bytes of messages one WebSocket may have queued and not yet sent (held by the output gate,
     /// or waiting for a client that reads slowly). Past it that socket is closed with 1008 and a reason
-    /// saying the client did not read; other sockets are untouched. Default 1 MiB.
+    /// saying the client did not read; other sockets are untouched. One message larger than this is refused
+    /// to the object: <c>DurableWebSocket.Send</c> throws <see cref="ArgumentException"/>. Default 1 MiB.
     /// </summary>
     public long MaxWebSocketSendQueueBytes { get; set; } = 1024 * 1024;
 

@@ -6,7 +6,18 @@ namespace SourceGenDO.Server.Http;
 /// <summary>Sending: the bounded queue behind the output gate, and the one loop that writes it to the connection.</summary>
 internal sealed partial class HostedWebSocket
 {
-    public void Send(ReadOnlyMemory<byte> data, bool isText) => Enqueue(new Outgoing(data, isText ? WebSocketMessageType.Text : WebSocketMessageType.Binary, CurrentOutputGate()));
+    public void Send(ReadOnlyMemory<byte> data, bool isText)
+    {
+        // A message the queue could never hold is the sender's mistake, not a client that does not read.
+        var limit = Options.MaxWebSocketSendQueueBytes;
+        if (data.Length > limit)
+        {
+            throw new ArgumentException(
+                $"A WebSocket message of {data.Length} bytes is larger than a socket's send queue (DurableObjectsOptions.MaxWebSocketSendQueueBytes, {limit} bytes): it cannot be sent.",
+                nameof(data));
+        }
+        Enqueue(new Outgoing(data, isText ? WebSocketMessageType.Text : WebSocketMessageType.Binary, CurrentOutputGate()));
+    }
 
     public void Close(int code, string? reason)
     {

@@ -122,6 +122,18 @@ public sealed class SocketEdgeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OneMessageLargerThanTheSendQueueIsRefusedToTheObjectNotBlamedOnTheClient()
+    {
+        await using var ann = await SocketClient.ConnectAsync(_server, ServerFixture.UniqueName("room"), "user=ann");
+        var answer = await ann.AskAsync("send-big:1100000");
+        Assert.NotNull(answer);
+        Assert.StartsWith("refused:", answer);
+        Assert.Contains("1100000", answer);
+        Assert.Contains("1048576", answer);
+        Assert.Equal("echo:still open", await ann.AskAsync("still open"));
+    }
+
+    [Fact]
     public async Task AnObjectsOwnCloseIsNotReportedBackWhenTheClientNeverAnswers()
     {
         var room = ServerFixture.UniqueName("room");

@@ -140,6 +140,17 @@ public sealed class SocketRoom(DurableObjectState ctx) : DurableObject(ctx)
                 }
                 socket.Send("flooded");
                 break;
+            case "send-big":
+                // send-big:<size> sends one message of that many bytes, or reports why it cannot.
+                try
+                {
+                    socket.Send(new string('b', int.Parse(parts[1], CultureInfo.InvariantCulture)));
+                }
+                catch (ArgumentException e)
+                {
+                    socket.Send("refused:" + e.Message);
+                }
+                break;
             case "auto":
                 Ctx.SetWebSocketAutoResponse(parts[1], parts[2]);
                 socket.Send("auto-set");

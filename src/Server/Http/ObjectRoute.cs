@@ -51,13 +51,24 @@ internal sealed class ObjectRoute
 
     private async Task HandleAsync(HttpContext context)
     {
+        if (_stopping)
+        {
+            await WriteTextAsync(context, HttpStatusCode.ServiceUnavailable, ShuttingDown).ConfigureAwait(false);
+            return;
+        }
         if (!TryGetId(context, out var id, out var problem))
         {
             await WriteTextAsync(context, HttpStatusCode.BadRequest, problem).ConfigureAwait(false);
             return;
         }
-        var upgrade = context.WebSockets.IsWebSocketRequest ? new HostedWebSocket(_namespace, id) : null;
-        HttpRequestMessage? request = HttpMessageCopy.ToRequestMessage(context);
+        var isUpgrade = context.WebSockets.IsWebSocketRequest;
+        if (HttpMessageCopy.ToRequestMessage(context, isUpgrade, out problem) is not { } request)
+        {
+            await WriteTextAsync(context, HttpStatusCode.BadRequest, problem).ConfigureAwait(false);
+            return;
+        }
+        request.SetCancellationToken(context.RequestAborted);
+        var upgrade = isUpgrade ? new HostedWebSocket(_namespace, id) : null;
         if (upgrade is not null)
         {
             request.SetWebSocket(upgrade.Socket);
@@ -66,6 +77,15 @@ internal sealed class ObjectRoute
         if (response is null)
         {
             request.Dispose();
+            return;
+        }
+        if (upgrade is not null && _stopping)
+        {
+            // The server began stopping while Fetch ran: the socket it accepted is not opened.
+            upgrade.Refuse();
+            request.Dispose();
+            response.Dispose();
+            await WriteTextAsync(context, HttpStatusCode.ServiceUnavailable, ShuttingDown).ConfigureAwait(false);
             return;
         }
         if (upgrade is { IsAccepted: true } && response.StatusCode == HttpStatusCode.SwitchingProtocols)
@@ -150,6 +170,11 @@ internal sealed class ObjectRoute
             upgrade.Refuse();
             return;
         }
+        if (_stopping)
+        {
+            // Stopping began during the handshake, after CloseSockets looked: this socket closes too.
+            upgrade.Terminate(GoingAway, "The server is stopping.", tellObject: false);
+        }
         await upgrade.RunAsync(webSocket).ConfigureAwait(false);
     }
 
@@ -178,6 +203,7 @@ internal sealed class ObjectRoute
 
     private void CloseSockets()
     {
+        _stopping = true;
         foreach (var socket in _namespace.Sockets.All())
         {
             socket.Terminate(GoingAway, "The server is stopping.", tellObject: false);
@@ -185,6 +211,10 @@ internal sealed class ObjectRoute
     }
 
     private const int GoingAway = 1001;
+    private const string ShuttingDown = "The server is shutting down.";
+
+    // Set once the application is stopping: requests are refused, and upgrades not yet running are not opened.
+    private volatile bool _stopping;
 
     private static Task WriteTextAsync(HttpContext context, HttpStatusCode status, string text)
     {

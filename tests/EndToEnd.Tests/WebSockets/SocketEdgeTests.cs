@@ -122,6 +122,28 @@ public sealed class SocketEdgeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnHttp10RequestWithoutHostReachesTheObjectAndAHostThatMakesNoUrlAnswers400()
+    {
+        var withoutHost = await RawAsync("GET /rooms/abc/x HTTP/1.0\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200 ", withoutHost);
+        Assert.Contains($"X-Url: http://127.0.0.1:{_server.HttpAddress.Port}/rooms/abc/x", withoutHost);
+
+        var badPort = await RawAsync("GET /rooms/abc/x HTTP/1.1\r\nHost: 127.0.0.1:99999\r\nConnection: close\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 400 ", badPort);
+        Assert.Contains("The request's Host header \"127.0.0.1:99999\" does not make a valid URL.", badPort);
+    }
+
+    [Fact]
+    public async Task HopByHopRequestHeadersDoNotReachFetch()
+    {
+        var answer = await RawAsync("GET /rooms/abc/x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nX-Test: kept\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200 ", answer);
+        var names = answer.Split("\r\n").Single(line => line.StartsWith("X-Headers: ", StringComparison.Ordinal))["X-Headers: ".Length..].Split(',');
+        Assert.Contains("X-Test", names);
+        Assert.DoesNotContain(names, name => name is "Connection" or "Keep-Alive" or "TE");
+    }
+
+    [Fact]
     public async Task OneMessageLargerThanTheSendQueueIsRefusedToTheObjectNotBlamedOnTheClient()
     {
         await using var ann = await SocketClient.ConnectAsync(_server, ServerFixture.UniqueName("room"), "user=ann");
@@ -177,4 +199,40 @@ public sealed class SocketEdgeTests : IAsyncLifetime
         Assert.Equal("count:3", await again.AskAsync("count"));
     }
 
+    [Fact]
+    public async Task AFetchSeesTheClientGoAwayThroughTheRequestsCancellationToken()
+    {
+        var room = ServerFixture.UniqueName("room");
+        var id = Rooms.Key.FromName(room);
+        using var http = new HttpClient();
+        using var cancel = new CancellationTokenSource();
+        var request = http.GetAsync(new Uri(_server.HttpAddress, $"/rooms/{room}/wait-abort"), cancel.Token);
+        await Eventually.True(() => Rooms.EventsOf(id) == 1, "the Fetch handler waits");
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+        string[] log = [];
+        await Eventually.True(() => (log = Room(room).Log().GetAwaiter().GetResult()).Length > 0, "the handler logged the abort");
+        Assert.Equal("fetch-aborted", Assert.Single(log));
+    }
+
+    [Fact]
+    public async Task OnceTheApplicationStopsRoutesAnswer503AndOpenSocketsClose()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var room = ServerFixture.UniqueName("room");
+        await using var ann = await SocketClient.ConnectAsync(server, room, "user=ann");
+        Assert.Equal("echo:hi", await ann.AskAsync("hi"));
+
+        // Only the stopping signal: Kestrel, started without Run, goes on serving.
+        server.App.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+
+        Assert.Null(await ann.ReceiveAsync());
+        Assert.Equal((WebSocketCloseStatus)1001, ann.CloseStatus);
+        using var http = new HttpClient();
+        using var response = await http.GetAsync(new Uri(server.HttpAddress, $"/rooms/{room}/x"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("The server is shutting down.", await response.Content.ReadAsStringAsync());
+        using var refused = new ClientWebSocket();
+        await Assert.ThrowsAnyAsync<WebSocketException>(() => refused.ConnectAsync(SocketClient.RoomUri(server, room, "user=bob"), CancellationToken.None));
+    }
 }

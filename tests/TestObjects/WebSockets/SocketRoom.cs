@@ -70,6 +70,19 @@ public sealed class SocketRoom(DurableObjectState ctx) : DurableObject(ctx)
             Ctx.Storage.Put("written", "yes");
             return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("written") };
         }
+        if (request.RequestUri.AbsolutePath.EndsWith("/wait-abort", StringComparison.Ordinal))
+        {
+            // Waits until the client went away, and logs that it saw it.
+            try
+            {
+                await Task.Delay(Timeout.Infinite, request.GetCancellationToken());
+            }
+            catch (OperationCanceledException)
+            {
+                Ctx.Storage.Put("log:" + DateTime.UtcNow.Ticks.ToString("D20", CultureInfo.InvariantCulture), "fetch-aborted");
+            }
+            return new HttpResponseMessage(HttpStatusCode.NoContent);
+        }
         var body = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync();
         var response = new HttpResponseMessage(request.Method == HttpMethod.Post ? HttpStatusCode.Created : HttpStatusCode.OK)
         {
@@ -79,6 +92,7 @@ public sealed class SocketRoom(DurableObjectState ctx) : DurableObject(ctx)
         response.Headers.Add("X-Url", request.RequestUri.ToString());
         response.Headers.Add("X-Echo", request.Headers.TryGetValues("X-Test", out var values) ? string.Join(",", values) : "");
         response.Headers.Add("X-Instance", _instance.ToString(CultureInfo.InvariantCulture));
+        response.Headers.Add("X-Headers", string.Join(",", request.Headers.Select(static header => header.Key)));
         response.Content.Headers.ContentType = request.Content?.Headers.ContentType;
         return response;
     }

@@ -115,6 +115,34 @@ internal sealed class ObjectActivation : IInstanceHost
     public DurableObject GetOrCreateInstance() =>
         _instance ??= Dispatcher.Create(new DurableObjectState(Id, _host.Services, this));
 
+    /// <summary>
+    /// Starts an event on <see cref="Scheduler"/>: the instance to run it on (constructed on first use), or
+    /// null when the constructor called <c>BlockConcurrencyWhile</c>, which closed the input gate: the event
+    /// (<paramref name="start"/> with <paramref name="state"/>) then runs again once the gate opens, ahead
+    /// of later events.
+    /// </summary>
+    /// <exception cref="DurableObjectException">The activation was reset (<see cref="DurableObjectException.DurableObjectReset"/>).</exception>
+    public DurableObject? BeginEvent(SendOrPostCallback start, object state)
+    {
+        ThrowIfReset();
+        var instance = GetOrCreateInstance();
+        if (Scheduler.IsInputGateClosed)
+        {
+            Scheduler.HoldFirst(start, state);
+            return null;
+        }
+        return instance;
+    }
+
+    /// <summary>Throws the reset as a <see cref="DurableObjectException"/> once the activation was reset.</summary>
+    public void ThrowIfReset()
+    {
+        if (_resetError is { } reset)
+        {
+            throw new DurableObjectException(reset.Message) { DurableObjectReset = true, DurableObjectId = Id };
+        }
+    }
+
     public async Task<T> RunExclusiveAsync<T>(Func<Task<T>> body, bool resetOnFailure)
     {
         if (SynchronizationContext.Current != Scheduler)

@@ -78,7 +78,9 @@ public abstract class DurableObject
     /// Runs once when an accepted socket closes: <paramref name="wasClean"/> when the client sent a close
     /// frame (the server answers it), false when the connection was lost (code 1006) or the server closed
     /// it for breaking a bound (1008 for a client that does not read, 1009 for a message too large, 1011
-    /// for a failed write). Not run for a close the object asked for itself. The default does nothing.
+    /// for a failed write), or its upgrade did not complete after the object accepted it (1006). It runs even
+    /// when the object is at its queue bound. Not run for a close the object asked for itself, also when the
+    /// client never answers it. The default does nothing.
     /// </summary>
     protected internal virtual Task WebSocketClose(DurableWebSocket socket, int code, string reason, bool wasClean) => Task.CompletedTask;
 

@@ -83,7 +83,7 @@ public sealed class DurableObjectState
     /// <param name="socket">The socket of the request being handled.</param>
     /// <param name="tags">At most <see cref="DurableWebSocket.MaxTags"/> tags of at most <see cref="DurableWebSocket.MaxTagLength"/> characters, for <see cref="GetWebSockets"/>.</param>
     /// <exception cref="ArgumentException">Too many tags, a tag too long, or a null tag.</exception>
-    /// <exception cref="InvalidOperationException">The socket was accepted already, or belongs to another object.</exception>
+    /// <exception cref="InvalidOperationException">The socket was accepted already, or belongs to another object, or the object has the server's <c>MaxWebSocketsPerObject</c> sockets open (32,768 by default).</exception>
     public void AcceptWebSocket(DurableWebSocket socket, IEnumerable<string>? tags = null)
     {
         ArgumentNullException.ThrowIfNull(socket);
@@ -97,7 +97,9 @@ public sealed class DurableObjectState
     /// <summary>
     /// Answers a text message equal to <paramref name="request"/> with <paramref name="response"/> on the same
     /// socket, without delivering it to the object: no instance is woken or constructed for it. It applies to
-    /// every socket of the object and survives hibernation; a later call replaces it.
+    /// every socket of the object and survives hibernation while the object has open sockets; a later call
+    /// replaces it. Once the object has neither an open socket nor a live instance the server forgets it, so
+    /// set it in the constructor (as on Cloudflare, where it is set there too).
     /// </summary>
     /// <exception cref="ArgumentException">Either text is empty or longer than 2,048 characters.</exception>
     public void SetWebSocketAutoResponse(string request, string response)

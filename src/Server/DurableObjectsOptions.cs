@@ -83,12 +83,28 @@ public sealed class DurableObjectsOptions
     /// <summary>
     /// How many bytes of messages one WebSocket may have queued and not yet sent (held by the output gate,
     /// or waiting for a client that reads slowly). Past it that socket is closed with 1008 and a reason
-    /// saying the client did not read; other sockets are untouched. Default 1 MiB.
+    /// saying the client did not read; other sockets are untouched. One message larger than this is refused
+    /// to the object: <c>DurableWebSocket.Send</c> throws <see cref="ArgumentException"/>. Default 1 MiB.
     /// </summary>
     public long MaxWebSocketSendQueueBytes { get; set; } = 1024 * 1024;
 
     /// <summary>How many messages one WebSocket may have queued and not yet sent; past it, as for <see cref="MaxWebSocketSendQueueBytes"/>. Default 1,024.</summary>
     public int MaxWebSocketSendQueueMessages { get; set; } = 1024;
+
+    /// <summary>
+    /// How many accepted WebSockets one object may have open at once (as on Cloudflare). Past it
+    /// <c>Ctx.AcceptWebSocket</c> throws <see cref="InvalidOperationException"/> naming the limit. Default 32,768.
+    /// </summary>
+    public int MaxWebSocketsPerObject { get; set; } = 32_768;
+
+    // How often the server pings an open WebSocket, and how long it waits for the pong before dropping
+    // the connection; internal so that tests can shorten them.
+    internal TimeSpan WebSocketKeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    internal TimeSpan WebSocketKeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    // How long a close handshake may take before the connection is dropped; internal for tests.
+    internal TimeSpan WebSocketCloseTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// How the storage backend is made; null (the default) stores objects in SQLite under

@@ -52,7 +52,8 @@ public sealed class RunningServer : IAsyncDisposable
         .AddNamespace<Alarms>("ALARMS")
         .AddNamespace<GateProbe>("GATE_PROBES")
         .AddNamespace<Fetcher>("FETCHERS")
-        .AddNamespace<SocketRoom>("SOCKET_ROOMS");
+        .AddNamespace<SocketRoom>("SOCKET_ROOMS")
+        .AddNamespace<SlowSocketRoom>("SLOW_SOCKET_ROOMS");
 
     /// <summary>
     /// Starts a server on <paramref name="port"/> (0: any free port) with its own data directory unless
@@ -87,6 +88,7 @@ public sealed class RunningServer : IAsyncDisposable
         app.MapDurableObjects();
         app.MapDurableObjectRoute<SocketRoom>("/rooms/{name}/{**rest}");
         app.MapDurableObjectRoute<SocketRoom>("/ids/{id}/{**rest}");
+        app.MapDurableObjectRoute<SlowSocketRoom>("/slow/{name}/{**rest}");
         await app.StartAsync();
         // Kestrel lists its endpoints in the order they were configured.
         var urls = app.Urls.ToArray();

@@ -13,7 +13,8 @@ namespace SourceGenDO;
 /// <see cref="Send(string)"/> and <see cref="Close"/> never block: messages wait in a bounded queue per
 /// socket, behind the output gate (a message sent after a write leaves once the write is durable; if it
 /// fails, the held messages are dropped and the socket closes with 1011). A client that does not read
-/// until the queue is full is closed with 1008.
+/// until the queue is full is closed with 1008. One message larger than the whole queue is refused to the
+/// sender with <see cref="ArgumentException"/>.
 /// </remarks>
 public sealed class DurableWebSocket
 {
@@ -42,6 +43,7 @@ public sealed class DurableWebSocket
 
     /// <summary>Sends a text message.</summary>
     /// <exception cref="InvalidOperationException">The socket is not open.</exception>
+    /// <exception cref="ArgumentException">The message (UTF-8) is larger than the server's send queue of one socket (<c>MaxWebSocketSendQueueBytes</c>, 1 MiB by default).</exception>
     public void Send(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -51,6 +53,7 @@ public sealed class DurableWebSocket
 
     /// <summary>Sends a binary message; the bytes are copied, so the caller may reuse its buffer.</summary>
     /// <exception cref="InvalidOperationException">The socket is not open.</exception>
+    /// <exception cref="ArgumentException">The message is larger than the server's send queue of one socket (<c>MaxWebSocketSendQueueBytes</c>, 1 MiB by default).</exception>
     public void Send(ReadOnlyMemory<byte> data)
     {
         EnsureOpen();

@@ -28,15 +28,8 @@ internal sealed class AlarmEvent
     {
         try
         {
-            if (_activation.ResetError is { } reset)
+            if (_activation.BeginEvent(Start, this) is not { } instance)
             {
-                throw new DurableObjectException(reset.Message) { DurableObjectReset = true, DurableObjectId = _activation.Id };
-            }
-            var instance = _activation.GetOrCreateInstance();
-            if (_activation.Scheduler.IsInputGateClosed)
-            {
-                // The constructor called BlockConcurrencyWhile: run once it finished, ahead of later events.
-                _activation.Scheduler.HoldFirst(Start, this);
                 return;
             }
             var storage = _activation.Storage;

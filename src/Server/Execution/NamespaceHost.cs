@@ -25,6 +25,7 @@ internal sealed class NamespaceHost
         Options = options;
         Services = services;
         Time = time;
+        Sockets = new NamespaceSockets(IsLive);
         Logger = logger;
     }
 
@@ -47,15 +48,15 @@ internal sealed class NamespaceHost
     public int ActivationCount => _activations.Count;
 
     /// <summary>The accepted WebSockets of the namespace's objects, kept while their instances hibernate.</summary>
-    public NamespaceSockets Sockets { get; } = new();
+    public NamespaceSockets Sockets { get; }
 
-    /// <summary>Accepts one event for <paramref name="id"/>, activating the object if it is not live.</summary>
-    public EnterResult TryEnter(DurableObjectId id, out ObjectActivation activation)
+    /// <summary>Accepts one event for <paramref name="id"/>, activating the object if it is not live (see <see cref="ObjectActivation.TryEnter"/>).</summary>
+    public EnterResult TryEnter(DurableObjectId id, out ObjectActivation activation, bool pastLimit = false)
     {
         while (true)
         {
             activation = _activations.GetOrAdd(id, static (id, host) => host.Activate(id), this);
-            var result = activation.TryEnter();
+            var result = activation.TryEnter(pastLimit);
             if (result != EnterResult.Deactivated)
             {
                 return result;
@@ -73,6 +74,7 @@ internal sealed class NamespaceHost
     {
         WaitForCommits(activation);
         _activations.TryRemove(new KeyValuePair<DurableObjectId, ObjectActivation>(activation.Id, activation));
+        Sockets.Forget(activation.Id);
     }
 
     private void WaitForCommits(ObjectActivation activation)
@@ -127,6 +129,7 @@ internal sealed class NamespaceHost
             {
                 WaitForCommits(activation);
                 _activations.TryRemove(new KeyValuePair<DurableObjectId, ObjectActivation>(id, activation));
+                Sockets.Forget(id);
                 Logger.LogDebug("Evicted idle durable object {Namespace}/{Id}.", Name, id);
             }
         }

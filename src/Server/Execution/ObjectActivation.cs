@@ -64,8 +64,12 @@ internal sealed class ObjectActivation : IInstanceHost
 
     public DurableObjectDispatcher Dispatcher => _host.Dispatcher;
 
-    /// <summary>Accepts one more event unless the activation is gone or its queue is full.</summary>
-    public EnterResult TryEnter()
+    /// <summary>
+    /// Accepts one more event unless the activation is gone or its queue is full; <paramref name="pastLimit"/>
+    /// lets in an event the bound must not drop (a socket's close or error: at most one per socket, and
+    /// sockets are bounded by <see cref="DurableObjectsOptions.MaxWebSocketsPerObject"/>).
+    /// </summary>
+    public EnterResult TryEnter(bool pastLimit = false)
     {
         var limit = _host.Options.MaxQueuedEventsPerObject;
         while (true)
@@ -75,7 +79,7 @@ internal sealed class ObjectActivation : IInstanceHost
             {
                 return EnterResult.Deactivated;
             }
-            if (events >= limit)
+            if (events >= limit && !pastLimit)
             {
                 return EnterResult.Overloaded;
             }
@@ -110,6 +114,34 @@ internal sealed class ObjectActivation : IInstanceHost
     /// <summary>The instance, constructed on first use; call only from <see cref="Scheduler"/>.</summary>
     public DurableObject GetOrCreateInstance() =>
         _instance ??= Dispatcher.Create(new DurableObjectState(Id, _host.Services, this));
+
+    /// <summary>
+    /// Starts an event on <see cref="Scheduler"/>: the instance to run it on (constructed on first use), or
+    /// null when the constructor called <c>BlockConcurrencyWhile</c>, which closed the input gate: the event
+    /// (<paramref name="start"/> with <paramref name="state"/>) then runs again once the gate opens, ahead
+    /// of later events.
+    /// </summary>
+    /// <exception cref="DurableObjectException">The activation was reset (<see cref="DurableObjectException.DurableObjectReset"/>).</exception>
+    public DurableObject? BeginEvent(SendOrPostCallback start, object state)
+    {
+        ThrowIfReset();
+        var instance = GetOrCreateInstance();
+        if (Scheduler.IsInputGateClosed)
+        {
+            Scheduler.HoldFirst(start, state);
+            return null;
+        }
+        return instance;
+    }
+
+    /// <summary>Throws the reset as a <see cref="DurableObjectException"/> once the activation was reset.</summary>
+    public void ThrowIfReset()
+    {
+        if (_resetError is { } reset)
+        {
+            throw new DurableObjectException(reset.Message) { DurableObjectReset = true, DurableObjectId = Id };
+        }
+    }
 
     public async Task<T> RunExclusiveAsync<T>(Func<Task<T>> body, bool resetOnFailure)
     {
@@ -146,11 +178,7 @@ internal sealed class ObjectActivation : IInstanceHost
 
     public void SetWebSocketAutoResponse(string? request, string? response)
     {
-        if (request is null && _host.Sockets.Find(Id) is null)
-        {
-            return;
-        }
-        _host.Sockets.For(Id).SetAutoResponse(request, response);
+        _host.Sockets.SetAutoResponse(Id, request, response);
     }
 
     void IInstanceHost.Reset(DurableObjectException error) => Reset(error);

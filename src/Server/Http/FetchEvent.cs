@@ -29,12 +29,8 @@ internal sealed class FetchEvent
     {
         try
         {
-            ThrowIfReset();
-            var instance = _activation.GetOrCreateInstance();
-            if (_activation.Scheduler.IsInputGateClosed)
+            if (_activation.BeginEvent(Start, this) is not { } instance)
             {
-                // The constructor called BlockConcurrencyWhile: run once it finished, ahead of later events.
-                _activation.Scheduler.HoldFirst(Start, this);
                 return;
             }
             var response = await instance.Fetch(_request).ConfigureAwait(true)
@@ -46,7 +42,7 @@ internal sealed class FetchEvent
                 if (!pending.IsCompletedSuccessfully)
                 {
                     response.Dispose();
-                    ThrowIfReset();
+                    _activation.ThrowIfReset();
                     throw new DurableObjectException(pending.Exception?.GetBaseException().Message ?? "A write of the durable object failed.")
                     {
                         DurableObjectReset = true,
@@ -54,7 +50,7 @@ internal sealed class FetchEvent
                     };
                 }
             }
-            ThrowIfReset();
+            _activation.ThrowIfReset();
             _activation.Exit();
             _done.TrySetResult(response);
         }
@@ -62,14 +58,6 @@ internal sealed class FetchEvent
         {
             _activation.Exit();
             _done.TrySetException(e);
-        }
-    }
-
-    private void ThrowIfReset()
-    {
-        if (_activation.ResetError is { } reset)
-        {
-            throw new DurableObjectException(reset.Message) { DurableObjectReset = true, DurableObjectId = _activation.Id };
         }
     }
 }

@@ -38,12 +38,17 @@ internal sealed partial class HostedWebSocket
     private async Task ReceiveAsync(WebSocket webSocket)
     {
         var max = Options.MaxWebSocketMessageBytes;
+        // The read into no buffer started while the previous message's handler ran, if it took a while.
+        Task<ValueWebSocketReceiveResult>? next = null;
         try
         {
             while (true)
             {
                 // A read into no buffer first: an idle socket holds no buffer, which matters with thousands open.
-                var first = await webSocket.ReceiveAsync(Memory<byte>.Empty, _abort.Token).ConfigureAwait(false);
+                var first = next is not null
+                    ? await next.ConfigureAwait(false)
+                    : await webSocket.ReceiveAsync(Memory<byte>.Empty, _abort.Token).ConfigureAwait(false);
+                next = null;
                 if (first.MessageType == WebSocketMessageType.Close)
                 {
                     await ClosedByClientAsync(webSocket).ConfigureAwait(false);
@@ -92,7 +97,16 @@ internal sealed partial class HostedWebSocket
                     var message = first.MessageType == WebSocketMessageType.Text
                         ? new DurableWebSocketMessage(Encoding.UTF8.GetString(data), data)
                         : new DurableWebSocketMessage(data);
-                    await HandleMessageAsync(message).ConfigureAwait(false);
+                    var handling = HandleMessageAsync(message);
+                    if (!handling.IsCompleted)
+                    {
+                        // Keep reading while the handler runs, into no buffer: that answers pings and sees
+                        // the pongs of the keep-alive (without it a handler slower than the keep-alive
+                        // timeout drops the connection), and it returns at the next data frame's header,
+                        // so a fast client is still held back by TCP.
+                        next = webSocket.ReceiveAsync(Memory<byte>.Empty, _abort.Token).AsTask();
+                    }
+                    await handling.ConfigureAwait(false);
                 }
                 finally
                 {
@@ -103,12 +117,29 @@ internal sealed partial class HostedWebSocket
         catch (Exception e) when (e is WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely } or OperationCanceledException or IOException or ObjectDisposedException
             or Microsoft.AspNetCore.Connections.ConnectionResetException)
         {
+            if (ClosedByObject)
+            {
+                // The object closed it and the client never answered: the object knows it closed, so
+                // it is not told (as on Cloudflare).
+                return;
+            }
             await DeliverFinalAsync(SocketEventKind.Close, AbnormalClosure, "The connection was lost without a close frame.", wasClean: false, error: null).ConfigureAwait(false);
         }
         catch (Exception e)
         {
             Logger.LogInformation(e, "Receiving on a WebSocket of durable object {Namespace}/{Id} failed.", _namespace.Name, _id);
             await DeliverFinalAsync(SocketEventKind.Error, 0, string.Empty, wasClean: false, error: e).ConfigureAwait(false);
+        }
+    }
+
+    private bool ClosedByObject
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _closedByObject && !_terminated;
+            }
         }
     }
 
@@ -172,7 +203,9 @@ internal sealed partial class HostedWebSocket
         // A reset activation hands the event to the next one; a few tries, as each reset is the object's own doing.
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            var entered = _namespace.TryEnter(_id, out var activation);
+            // A close or an error is delivered even to an object at its queue bound: it is the last
+            // event of the socket, and dropping it would leave the object believing the socket open.
+            var entered = _namespace.TryEnter(_id, out var activation, pastLimit: kind != SocketEventKind.Message);
             if (entered != EnterResult.Entered)
             {
                 if (kind == SocketEventKind.Message)

@@ -6,7 +6,18 @@ namespace SourceGenDO.Server.Http;
 /// <summary>Sending: the bounded queue behind the output gate, and the one loop that writes it to the connection.</summary>
 internal sealed partial class HostedWebSocket
 {
-    public void Send(ReadOnlyMemory<byte> data, bool isText) => Enqueue(new Outgoing(data, isText ? WebSocketMessageType.Text : WebSocketMessageType.Binary, CurrentOutputGate()));
+    public void Send(ReadOnlyMemory<byte> data, bool isText)
+    {
+        // A message the queue could never hold is the sender's mistake, not a client that does not read.
+        var limit = Options.MaxWebSocketSendQueueBytes;
+        if (data.Length > limit)
+        {
+            throw new ArgumentException(
+                $"A WebSocket message of {data.Length} bytes is larger than a socket's send queue (DurableObjectsOptions.MaxWebSocketSendQueueBytes, {limit} bytes): it cannot be sent.",
+                nameof(data));
+        }
+        Enqueue(new Outgoing(data, isText ? WebSocketMessageType.Text : WebSocketMessageType.Binary, CurrentOutputGate()));
+    }
 
     public void Close(int code, string? reason)
     {
@@ -17,6 +28,7 @@ internal sealed partial class HostedWebSocket
                 return;
             }
             _closeStarted = true;
+            _closedByObject = true;
             _state = (int)DurableWebSocketState.Closing;
             _queue.Enqueue(Outgoing.CloseFrame(code, reason ?? string.Empty, CurrentOutputGate()));
             StartPumpLocked();
@@ -84,8 +96,9 @@ internal sealed partial class HostedWebSocket
                         {
                             _pumping = false;
                         }
-                        // The output gate broke: nothing the object sent after the failed write may leave.
-                        Terminate((int)WebSocketCloseStatus.InternalServerError, "A write of the durable object failed: the messages sent after it were dropped.");
+                        // The output gate broke: nothing the object sent after the failed write may leave,
+                        // not even a close it queued (the socket closes with 1011 instead).
+                        Terminate((int)WebSocketCloseStatus.InternalServerError, "A write of the durable object failed: the messages sent after it were dropped.", evenIfClosing: true);
                         return;
                     }
                 }

@@ -13,8 +13,6 @@ namespace SourceGenDO.Server.Http;
 /// </summary>
 internal sealed partial class HostedWebSocket : IWebSocketConnection
 {
-    // How long a close handshake may take before the connection is dropped.
-    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(10);
     private const int AbnormalClosure = 1006;
     private const int TryAgainLater = 1013;
     private const int MessageTooBig = 1009;
@@ -32,6 +30,10 @@ internal sealed partial class HostedWebSocket : IWebSocketConnection
     private bool _accepted;
     // Set once the object or the runtime started closing: the client's close frame then only answers it.
     private bool _closeStarted;
+    // Set once the object called Close: a connection then lost is not reported back to it.
+    private bool _closedByObject;
+    // Set once Terminate ran.
+    private bool _terminated;
     private int _finalEventDelivered;
     private volatile int _state = (int)DurableWebSocketState.Connecting;
     private WebSocket? _webSocket;
@@ -63,6 +65,9 @@ internal sealed partial class HostedWebSocket : IWebSocketConnection
 
     private DurableObjectsOptions Options => _namespace.Options;
 
+    // How long a close handshake may take before the connection is dropped.
+    private TimeSpan CloseTimeout => Options.WebSocketCloseTimeout;
+
     private ILogger Logger => _namespace.Logger;
 
     public void Accept(string[] tags)
@@ -77,22 +82,36 @@ internal sealed partial class HostedWebSocket : IWebSocketConnection
             {
                 throw new InvalidOperationException("This WebSocket's upgrade was refused or ended: accept a socket while handling its request.");
             }
+            var max = Options.MaxWebSocketsPerObject;
+            if (!_namespace.Sockets.TryAdd(_id, this, max))
+            {
+                throw new InvalidOperationException(
+                    $"This durable object has {max} accepted WebSockets open, the most DurableObjectsOptions.MaxWebSocketsPerObject allows: refuse the upgrade, or close a socket first.");
+            }
             _accepted = true;
-            Socket.Tags = tags;
+            Socket.Tags = Array.AsReadOnly(tags);
             _state = (int)DurableWebSocketState.Open;
         }
-        _namespace.Sockets.For(_id).Add(this);
     }
 
-    /// <summary>The object answered the upgrade with something else than 101: the socket never opens.</summary>
+    /// <summary>Where the socket is in its object's list; guarded by that list's lock.</summary>
+    public LinkedListNode<HostedWebSocket>? Node { get; set; }
+
+    /// <summary>
+    /// The upgrade did not complete (Fetch answered something else than 101, threw, the output gate broke,
+    /// the handshake failed or the server is stopping): the socket never opens. An object that had accepted
+    /// it gets <c>WebSocketClose</c> with 1006, so that it does not believe it open.
+    /// </summary>
     public void Refuse()
     {
         lock (_lock)
         {
-            _state = (int)DurableWebSocketState.Closed;
             _queue.Clear();
             _queuedBytes = 0;
         }
+        // The close is claimed (and the socket taken out of the table) while the state still says accepted.
+        _ = DeliverFinalAsync(SocketEventKind.Close, AbnormalClosure, "The WebSocket upgrade did not complete.", wasClean: false, error: null);
+        _state = (int)DurableWebSocketState.Closed;
         _namespace.Sockets.Remove(_id, this);
     }
 
@@ -100,17 +119,20 @@ internal sealed partial class HostedWebSocket : IWebSocketConnection
     /// Closes the socket because it broke a bound or a write failed: what is queued is dropped, the client
     /// gets <paramref name="code"/> (or, when a send to it is stuck, the connection is dropped), and the
     /// object gets <c>WebSocketClose</c> with that code, not clean (unless <paramref name="tellObject"/> is
-    /// false: a stopping server does not construct instances to say so).
+    /// false: a stopping server does not construct instances to say so). Once a close started this does
+    /// nothing, unless <paramref name="evenIfClosing"/>: a broken output gate must not leave the close it
+    /// held back waiting forever.
     /// </summary>
-    public void Terminate(int code, string reason, bool tellObject = true)
+    public void Terminate(int code, string reason, bool tellObject = true, bool evenIfClosing = false)
     {
         bool sending;
         lock (_lock)
         {
-            if (_closeStarted || State == DurableWebSocketState.Closed)
+            if (_terminated || State == DurableWebSocketState.Closed || (_closeStarted && !evenIfClosing))
             {
                 return;
             }
+            _terminated = true;
             _closeStarted = true;
             _state = (int)DurableWebSocketState.Closing;
             _queue.Clear();

@@ -23,13 +23,6 @@ internal enum RouteKey
 /// </summary>
 internal sealed class ObjectRoute
 {
-    // Pings keep idle sockets through proxies and find clients that vanished without closing.
-    private static readonly WebSocketOptions SocketOptions = new()
-    {
-        KeepAliveInterval = TimeSpan.FromSeconds(30),
-        KeepAliveTimeout = TimeSpan.FromSeconds(20),
-    };
-
     private readonly NamespaceHost _namespace;
     private readonly RouteKey _key;
     private readonly RequestDelegate _handler;
@@ -40,7 +33,13 @@ internal sealed class ObjectRoute
         _key = key;
         // The WebSocket middleware, run for this route only, so that the app need not call UseWebSockets;
         // it steps aside when the app did.
-        var middleware = new WebSocketMiddleware(HandleAsync, Microsoft.Extensions.Options.Options.Create(SocketOptions), services.GetRequiredService<ILoggerFactory>());
+        // Pings keep idle sockets through proxies and find clients that vanished without closing.
+        var socketOptions = new WebSocketOptions
+        {
+            KeepAliveInterval = ns.Options.WebSocketKeepAliveInterval,
+            KeepAliveTimeout = ns.Options.WebSocketKeepAliveTimeout,
+        };
+        var middleware = new WebSocketMiddleware(HandleAsync, Microsoft.Extensions.Options.Options.Create(socketOptions), services.GetRequiredService<ILoggerFactory>());
         _handler = middleware.Invoke;
         services.GetService<IHostApplicationLifetime>()?.ApplicationStopping.Register(CloseSockets);
     }
@@ -52,13 +51,24 @@ internal sealed class ObjectRoute
 
     private async Task HandleAsync(HttpContext context)
     {
+        if (_stopping)
+        {
+            await WriteTextAsync(context, HttpStatusCode.ServiceUnavailable, ShuttingDown).ConfigureAwait(false);
+            return;
+        }
         if (!TryGetId(context, out var id, out var problem))
         {
             await WriteTextAsync(context, HttpStatusCode.BadRequest, problem).ConfigureAwait(false);
             return;
         }
-        var upgrade = context.WebSockets.IsWebSocketRequest ? new HostedWebSocket(_namespace, id) : null;
-        HttpRequestMessage? request = HttpMessageCopy.ToRequestMessage(context);
+        var isUpgrade = context.WebSockets.IsWebSocketRequest;
+        if (HttpMessageCopy.ToRequestMessage(context, isUpgrade, out problem) is not { } request)
+        {
+            await WriteTextAsync(context, HttpStatusCode.BadRequest, problem).ConfigureAwait(false);
+            return;
+        }
+        request.SetCancellationToken(context.RequestAborted);
+        var upgrade = isUpgrade ? new HostedWebSocket(_namespace, id) : null;
         if (upgrade is not null)
         {
             request.SetWebSocket(upgrade.Socket);
@@ -67,6 +77,15 @@ internal sealed class ObjectRoute
         if (response is null)
         {
             request.Dispose();
+            return;
+        }
+        if (upgrade is not null && _stopping)
+        {
+            // The server began stopping while Fetch ran: the socket it accepted is not opened.
+            upgrade.Refuse();
+            request.Dispose();
+            response.Dispose();
+            await WriteTextAsync(context, HttpStatusCode.ServiceUnavailable, ShuttingDown).ConfigureAwait(false);
             return;
         }
         if (upgrade is { IsAccepted: true } && response.StatusCode == HttpStatusCode.SwitchingProtocols)
@@ -151,6 +170,11 @@ internal sealed class ObjectRoute
             upgrade.Refuse();
             return;
         }
+        if (_stopping)
+        {
+            // Stopping began during the handshake, after CloseSockets looked: this socket closes too.
+            upgrade.Terminate(GoingAway, "The server is stopping.", tellObject: false);
+        }
         await upgrade.RunAsync(webSocket).ConfigureAwait(false);
     }
 
@@ -179,6 +203,7 @@ internal sealed class ObjectRoute
 
     private void CloseSockets()
     {
+        _stopping = true;
         foreach (var socket in _namespace.Sockets.All())
         {
             socket.Terminate(GoingAway, "The server is stopping.", tellObject: false);
@@ -186,6 +211,10 @@ internal sealed class ObjectRoute
     }
 
     private const int GoingAway = 1001;
+    private const string ShuttingDown = "The server is shutting down.";
+
+    // Set once the application is stopping: requests are refused, and upgrades not yet running are not opened.
+    private volatile bool _stopping;
 
     private static Task WriteTextAsync(HttpContext context, HttpStatusCode status, string text)
     {

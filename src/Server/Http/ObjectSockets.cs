@@ -9,23 +9,12 @@ namespace SourceGenDO.Server.Http;
 internal sealed class ObjectSockets
 {
     private readonly object _lock = new();
-    private readonly List<HostedWebSocket> _sockets = [];
+    // In the order they were accepted; each socket knows its node, so that removal is O(1).
+    private readonly LinkedList<HostedWebSocket> _sockets = new();
     private AutoResponse? _autoResponse;
 
     /// <summary>The text a matching message is answered with, read without the lock by the receive loops.</summary>
     public AutoResponse? Auto => Volatile.Read(ref _autoResponse);
-
-    /// <summary>True when the entry holds nothing worth keeping.</summary>
-    public bool IsEmpty
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _sockets.Count == 0 && _autoResponse is null;
-            }
-        }
-    }
 
     /// <summary>True when a socket is accepted and not yet closed.</summary>
     public bool HasOpenSockets
@@ -39,11 +28,17 @@ internal sealed class ObjectSockets
         }
     }
 
-    public void Add(HostedWebSocket socket)
+    /// <summary>Adds <paramref name="socket"/> unless the object has <paramref name="max"/> sockets already.</summary>
+    public bool TryAdd(HostedWebSocket socket, int max)
     {
         lock (_lock)
         {
-            _sockets.Add(socket);
+            if (_sockets.Count >= max)
+            {
+                return false;
+            }
+            socket.Node = _sockets.AddLast(socket);
+            return true;
         }
     }
 
@@ -51,7 +46,11 @@ internal sealed class ObjectSockets
     {
         lock (_lock)
         {
-            _sockets.Remove(socket);
+            if (socket.Node is { } node && node.List == _sockets)
+            {
+                _sockets.Remove(node);
+                socket.Node = null;
+            }
         }
     }
 
@@ -87,36 +86,88 @@ internal sealed class ObjectSockets
     internal sealed record AutoResponse(string Request, byte[] Response);
 }
 
-/// <summary>The <see cref="ObjectSockets"/> of every object of one namespace that has any.</summary>
+/// <summary>
+/// The <see cref="ObjectSockets"/> of every object of one namespace that has an open socket or a live
+/// instance that set an auto-response: an entry goes with the last of both (the next instance's
+/// constructor sets its auto-response again, as on Cloudflare), so the table is bounded by the objects
+/// in use, not by every object ever constructed.
+/// </summary>
 internal sealed class NamespaceSockets
 {
+    // Held while entries are added or removed, so that no socket or auto-response lands in an entry
+    // just taken out of the table.
+    private readonly object _lock = new();
     private readonly ConcurrentDictionary<DurableObjectId, ObjectSockets> _objects = new();
+    private readonly Func<DurableObjectId, bool> _isLive;
 
-    public ObjectSockets For(DurableObjectId id) => _objects.GetOrAdd(id, static _ => new ObjectSockets());
+    /// <param name="isLive">Whether an object has a live activation.</param>
+    public NamespaceSockets(Func<DurableObjectId, bool> isLive) => _isLive = isLive;
 
     public ObjectSockets? Find(DurableObjectId id) => _objects.GetValueOrDefault(id);
 
     /// <summary>True when <paramref name="id"/> has an accepted socket still open.</summary>
     public bool HasOpenSockets(DurableObjectId id) => _objects.TryGetValue(id, out var sockets) && sockets.HasOpenSockets;
 
-    /// <summary>Removes a socket that closed, and the object's entry once it holds nothing.</summary>
+    /// <summary>How many objects have an entry; for tests.</summary>
+    internal int ObjectCount => _objects.Count;
+
+    /// <summary>Adds an accepted socket; false when its object has <paramref name="max"/> open already.</summary>
+    public bool TryAdd(DurableObjectId id, HostedWebSocket socket, int max)
+    {
+        lock (_lock)
+        {
+            return _objects.GetOrAdd(id, static _ => new ObjectSockets()).TryAdd(socket, max);
+        }
+    }
+
+    /// <summary>Removes a socket that closed, and the object's entry once it holds nothing in use.</summary>
     public void Remove(DurableObjectId id, HostedWebSocket socket)
     {
-        if (!_objects.TryGetValue(id, out var sockets))
+        lock (_lock)
         {
-            return;
-        }
-        sockets.Remove(socket);
-        if (sockets.IsEmpty)
-        {
-            // A socket accepted between the look and the removal would be lost with the entry: put it back.
-            if (_objects.TryRemove(new KeyValuePair<DurableObjectId, ObjectSockets>(id, sockets)) && !sockets.IsEmpty)
+            if (_objects.TryGetValue(id, out var sockets))
             {
-                foreach (var survivor in sockets.Snapshot())
-                {
-                    For(id).Add(survivor);
-                }
+                sockets.Remove(socket);
+                DropIfUnusedLocked(id, sockets);
             }
+        }
+    }
+
+    /// <summary>Sets (or, with nulls, clears) the auto-response of <paramref name="id"/>.</summary>
+    public void SetAutoResponse(DurableObjectId id, string? request, string? response)
+    {
+        lock (_lock)
+        {
+            if (request is null)
+            {
+                if (_objects.TryGetValue(id, out var existing))
+                {
+                    existing.SetAutoResponse(null, null);
+                    DropIfUnusedLocked(id, existing);
+                }
+                return;
+            }
+            _objects.GetOrAdd(id, static _ => new ObjectSockets()).SetAutoResponse(request, response);
+        }
+    }
+
+    /// <summary>The activation of <paramref name="id"/> was evicted or reset: its entry goes unless a socket is open.</summary>
+    public void Forget(DurableObjectId id)
+    {
+        lock (_lock)
+        {
+            if (_objects.TryGetValue(id, out var sockets))
+            {
+                DropIfUnusedLocked(id, sockets);
+            }
+        }
+    }
+
+    private void DropIfUnusedLocked(DurableObjectId id, ObjectSockets sockets)
+    {
+        if (!sockets.HasOpenSockets && (sockets.Auto is null || !_isLive(id)))
+        {
+            _objects.TryRemove(new KeyValuePair<DurableObjectId, ObjectSockets>(id, sockets));
         }
     }
 

@@ -59,11 +59,8 @@ internal sealed class SocketEvent
         }
         try
         {
-            var instance = _activation.GetOrCreateInstance();
-            if (_activation.Scheduler.IsInputGateClosed)
+            if (_activation.BeginEvent(Start, this) is not { } instance)
             {
-                // The constructor called BlockConcurrencyWhile: run once it finished, ahead of later events.
-                _activation.Scheduler.HoldFirst(Start, this);
                 return;
             }
             await (_kind switch

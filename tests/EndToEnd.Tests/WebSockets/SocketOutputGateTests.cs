@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.WebSockets;
+using Microsoft.Extensions.DependencyInjection;
 using SourceGenDO.EndToEnd.Tests.Storage;
+using SourceGenDO.Server.Execution;
 
 namespace SourceGenDO.EndToEnd.Tests.WebSockets;
 
@@ -108,6 +110,27 @@ public sealed class SocketOutputGateTests : IAsyncLifetime
         await Eventually.True(() => _backend.Commits.Waiting == 1, "the write waits in the backend");
         _backend.Commits.Open();
 
+        Assert.Null(await ann.ReceiveAsync());
+        Assert.Equal(WebSocketCloseStatus.InternalServerError, ann.CloseStatus);
+    }
+    [Fact]
+    public async Task AFailedWriteBeforeAnObjectsCloseStillClosesTheSocketWith1011()
+    {
+        var room = ServerFixture.UniqueName("room");
+        await using var ann = await SocketClient.ConnectAsync(_server, room, "user=ann");
+        Assert.Equal("echo:ready", await ann.AskAsync("ready"));
+        _backend.FailNextCommit = new IOException("disk gone");
+        _backend.Commits.Shut();
+
+        await ann.SendAsync("write-then-send:k3");
+        await Eventually.True(() => _backend.Commits.Waiting == 1, "the write waits in the backend");
+        // The object's close queues behind the write's output gate.
+        await ann.SendAsync("close:4000:bye");
+        var rooms = _server.App.Services.GetRequiredService<DurableObjectHost>().Namespaces.Single(ns => ns.Name == "SOCKET_ROOMS");
+        await Eventually.True(() => rooms.Sockets.Find(rooms.Key.FromName(room))?.Open(null).Count == 0, "the object closed the socket");
+        _backend.Commits.Open();
+
+        // Neither the message nor the object's close leaves; the socket closes with 1011.
         Assert.Null(await ann.ReceiveAsync());
         Assert.Equal(WebSocketCloseStatus.InternalServerError, ann.CloseStatus);
     }

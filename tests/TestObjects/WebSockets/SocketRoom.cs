@@ -41,7 +41,18 @@ public sealed class SocketRoom(DurableObjectState ctx) : DurableObject(ctx)
             if (query["noaccept"] is null)
             {
                 var tags = query["tags"] is { } list ? list.Split(',') : [];
-                Ctx.AcceptWebSocket(socket, tags);
+                try
+                {
+                    Ctx.AcceptWebSocket(socket, tags);
+                }
+                catch (InvalidOperationException e)
+                {
+                    return new HttpResponseMessage(HttpStatusCode.TooManyRequests) { Content = new StringContent("not accepted: " + e.Message) };
+                }
+                if (query["throwafter"] is not null)
+                {
+                    throw new InvalidOperationException("The room was asked to throw after accepting.");
+                }
                 socket.SerializeAttachment(new SocketUser(query["user"] ?? "anonymous", _instance));
                 if (query["greet"] is not null)
                 {
@@ -59,6 +70,19 @@ public sealed class SocketRoom(DurableObjectState ctx) : DurableObject(ctx)
             Ctx.Storage.Put("written", "yes");
             return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("written") };
         }
+        if (request.RequestUri.AbsolutePath.EndsWith("/wait-abort", StringComparison.Ordinal))
+        {
+            // Waits until the client went away, and logs that it saw it.
+            try
+            {
+                await Task.Delay(Timeout.Infinite, request.GetCancellationToken());
+            }
+            catch (OperationCanceledException)
+            {
+                Ctx.Storage.Put("log:" + DateTime.UtcNow.Ticks.ToString("D20", CultureInfo.InvariantCulture), "fetch-aborted");
+            }
+            return new HttpResponseMessage(HttpStatusCode.NoContent);
+        }
         var body = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync();
         var response = new HttpResponseMessage(request.Method == HttpMethod.Post ? HttpStatusCode.Created : HttpStatusCode.OK)
         {
@@ -68,6 +92,7 @@ public sealed class SocketRoom(DurableObjectState ctx) : DurableObject(ctx)
         response.Headers.Add("X-Url", request.RequestUri.ToString());
         response.Headers.Add("X-Echo", request.Headers.TryGetValues("X-Test", out var values) ? string.Join(",", values) : "");
         response.Headers.Add("X-Instance", _instance.ToString(CultureInfo.InvariantCulture));
+        response.Headers.Add("X-Headers", string.Join(",", request.Headers.Select(static header => header.Key)));
         response.Content.Headers.ContentType = request.Content?.Headers.ContentType;
         return response;
     }
@@ -128,6 +153,17 @@ public sealed class SocketRoom(DurableObjectState ctx) : DurableObject(ctx)
                     }
                 }
                 socket.Send("flooded");
+                break;
+            case "send-big":
+                // send-big:<size> sends one message of that many bytes, or reports why it cannot.
+                try
+                {
+                    socket.Send(new string('b', int.Parse(parts[1], CultureInfo.InvariantCulture)));
+                }
+                catch (ArgumentException e)
+                {
+                    socket.Send("refused:" + e.Message);
+                }
                 break;
             case "auto":
                 Ctx.SetWebSocketAutoResponse(parts[1], parts[2]);

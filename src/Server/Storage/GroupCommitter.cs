@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace SourceGenDO.Server.Storage;
@@ -43,10 +42,10 @@ internal sealed class GroupCommitter
     private readonly Lock _lock = new();
     // Bounded by _limits.MaxQueuedBatches and MaxQueuedBytes, enforced in CommitAsync.
     private readonly Queue<QueuedBatch> _queue = new();
-    // Wakes the loop: one token is enough to make it look at the queue again, so further ones are dropped.
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(
-        new BoundedChannelOptions(1) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly Task _loop;
+    // Wakes the loop's thread: a kernel event, so that waking it involves no thread-pool worker (whose
+    // wake-ups and spinning cost more CPU than a commit's bookkeeping); a set that finds it set is dropped.
+    private readonly AutoResetEvent _wake = new(false);
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _queuedBytes;
     private bool _stopping;
 
@@ -55,7 +54,7 @@ internal sealed class GroupCommitter
         _backend = backend;
         _logger = logger;
         _limits = limits ?? new GroupCommitLimits();
-        _loop = Task.Run(RunAsync);
+        new Thread(Run) { IsBackground = true, Name = "SourceGenDO group commit" }.Start();
     }
 
     /// <summary>
@@ -84,7 +83,7 @@ internal sealed class GroupCommitter
             _queue.Enqueue(queued);
             _queuedBytes += queued.Bytes;
         }
-        _wake.Writer.TryWrite(true);
+        _wake.Set();
         return queued.Completion.Task;
     }
 
@@ -98,11 +97,13 @@ internal sealed class GroupCommitter
         {
             _stopping = true;
         }
-        _wake.Writer.TryWrite(true);
-        return _loop;
+        _wake.Set();
+        return _stopped.Task;
     }
 
-    private async Task RunAsync()
+    // The loop, on a dedicated thread: it waits for work on a kernel event and for each commit on the
+    // commit's wait handle, so between commits it neither spins nor holds a thread-pool thread.
+    private void Run()
     {
         var group = new List<QueuedBatch>();
         var batches = new List<ObjectWriteBatch>();
@@ -122,10 +123,10 @@ internal sealed class GroupCommitter
                 }
                 if (group.Count == 0)
                 {
-                    await _wake.Reader.ReadAsync().ConfigureAwait(false);
+                    _wake.WaitOne();
                     continue;
                 }
-                await CommitAsync(group, batches).ConfigureAwait(false);
+                Commit(group, batches);
                 group.Clear();
                 batches.Clear();
             }
@@ -148,6 +149,10 @@ internal sealed class GroupCommitter
                 queued.Completion.TrySetException(e);
             }
         }
+        finally
+        {
+            _stopped.TrySetResult();
+        }
     }
 
     // Under _lock: moves the next group, in queue order and within the per-commit bounds, into group.
@@ -165,7 +170,7 @@ internal sealed class GroupCommitter
         }
     }
 
-    private async Task CommitAsync(List<QueuedBatch> group, List<ObjectWriteBatch> batches)
+    private void Commit(List<QueuedBatch> group, List<ObjectWriteBatch> batches)
     {
         var kept = new List<QueuedBatch>(group.Count);
         foreach (var queued in group)
@@ -194,7 +199,7 @@ internal sealed class GroupCommitter
         }
         try
         {
-            await _backend.CommitAsync(batches, CancellationToken.None).ConfigureAwait(false);
+            Wait(_backend.CommitAsync(batches, CancellationToken.None));
         }
         catch (Exception e)
         {
@@ -210,6 +215,20 @@ internal sealed class GroupCommitter
         {
             queued.Completion.TrySetResult();
         }
+    }
+
+    // Blocks this thread until the commit is done, on the task's kernel wait handle: Task.Wait would spin
+    // first (sched_yield), for about a disk sync per commit.
+    private static void Wait(ValueTask commit)
+    {
+        if (commit.IsCompleted)
+        {
+            commit.GetAwaiter().GetResult();
+            return;
+        }
+        var task = commit.AsTask();
+        ((IAsyncResult)task).AsyncWaitHandle.WaitOne();
+        task.GetAwaiter().GetResult();
     }
 
     // The batches of the failed objects still queued were written on top of the failed writes: committing

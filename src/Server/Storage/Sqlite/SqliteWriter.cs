@@ -244,6 +244,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
         public CancellationToken Cancellation { get; } = cancellation;
 
-        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Continuations run on the writer thread as the commit completes: the one awaiting it is the group
+        // committer, which completes the group's batches (bookkeeping that takes a lock and posts to the
+        // instances) and hands over its next group, which this thread then takes without waiting. Running
+        // them asynchronously cost a thread-pool hop, a worker's wake-up and its spinning, per commit.
+        public TaskCompletionSource Completion { get; } = new();
     }
 }

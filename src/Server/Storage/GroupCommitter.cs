@@ -199,7 +199,7 @@ internal sealed class GroupCommitter
         }
         try
         {
-            Wait(_backend.CommitAsync(batches, CancellationToken.None));
+            KernelWait.Complete(_backend.CommitAsync(batches, CancellationToken.None));
         }
         catch (Exception e)
         {
@@ -215,20 +215,6 @@ internal sealed class GroupCommitter
         {
             queued.Completion.TrySetResult();
         }
-    }
-
-    // Blocks this thread until the commit is done, on the task's kernel wait handle: Task.Wait would spin
-    // first (sched_yield), for about a disk sync per commit.
-    private static void Wait(ValueTask commit)
-    {
-        if (commit.IsCompleted)
-        {
-            commit.GetAwaiter().GetResult();
-            return;
-        }
-        var task = commit.AsTask();
-        ((IAsyncResult)task).AsyncWaitHandle.WaitOne();
-        task.GetAwaiter().GetResult();
     }
 
     // The batches of the failed objects still queued were written on top of the failed writes: committing

@@ -99,7 +99,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             // A dedicated thread may block: it waits here for the next commit, on a kernel event rather than
             // Task.Wait, which spins (sched_yield) first: between commits that wait is about a disk sync long,
             // and spinning through it took a core from the instances and the network.
-            while (WaitForCommit(reader))
+            while (KernelWait.Result(reader.WaitToReadAsync()))
             {
                 while (reader.TryRead(out var commit))
                 {
@@ -118,18 +118,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
             _connection.Dispose();
             _stopped.TrySetResult();
         }
-    }
-
-    private static bool WaitForCommit(ChannelReader<PendingCommit> reader)
-    {
-        var ready = reader.WaitToReadAsync();
-        if (ready.IsCompleted)
-        {
-            return ready.GetAwaiter().GetResult();
-        }
-        var task = ready.AsTask();
-        ((IAsyncResult)task).AsyncWaitHandle.WaitOne();
-        return task.GetAwaiter().GetResult();
     }
 
     private void Execute(PendingCommit commit)

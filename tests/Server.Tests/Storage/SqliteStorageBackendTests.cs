@@ -62,6 +62,34 @@ public sealed class SqliteStorageBackendTests : StorageBackendConformance
     }
 
     [Fact]
+    public async Task TheWriterRemembersObjectRowsWithoutMissingANameOrARowRemoved()
+    {
+        var a = Address("a");
+        var later = DateTimeOffset.UnixEpoch.AddDays(1);
+        // Known first without a name, then a batch brings one: it is stored.
+        await Backend.CommitAsync([Write(a, ("k", "1"))], None);
+        await Backend.CommitAsync([Write(a, "named", ("k", "2")), Alarm(a, later)], None);
+        Assert.Equal([new StoredAlarm(a, "named", later)], await Backend.GetAlarmsAsync(later, 10, None));
+        // A batch without a name keeps the stored one.
+        await Backend.CommitAsync([Write(a, ("k", "3"))], None);
+        Assert.Equal("named", (await Backend.GetAlarmsAsync(later, 10, None)).Single().Name);
+        // Emptied, the row goes, name and all; the next write makes a new row that the reads find.
+        await Backend.CommitAsync([DeleteAll(a)], None);
+        Assert.Equal(0, RowsOfObjects());
+        await Backend.CommitAsync([Write(a, ("k", "4"))], None);
+        Assert.Equal("4", Text((await Backend.GetAsync(a, ["k"], None))[0]));
+        Assert.Equal(1, RowsOfObjects());
+    }
+
+    private long RowsOfObjects()
+    {
+        using var raw = OpenRaw();
+        using var command = raw.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM objects;";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    [Fact]
     public async Task ReadsDoNotWaitForAWriterThatHoldsTheDatabase()
     {
         var a = Address("a");

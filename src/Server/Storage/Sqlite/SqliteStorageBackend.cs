@@ -34,9 +34,9 @@ namespace SourceGenDO.Server.Storage.Sqlite;
 /// <see cref="GetNextAlarmTimeAsync"/>; an object left with no keys and no alarm loses its row.
 /// </para>
 /// <para>
-/// Threads: commits run one after another on one write connection, on a dedicated thread (a sync blocks
-/// for as long as the disk takes: on its own thread it neither holds a thread-pool thread nor waits for
-/// one when the pool is busy). Reads use a small pool of read connections
+/// Threads: commits run one after another on one write connection, on the caller's thread, which they
+/// block for as long as the disk takes: the group committer's dedicated thread, so a sync neither holds a
+/// thread-pool thread nor waits for one when the pool is busy. Reads use a small pool of read connections
 /// (<see cref="SqliteStorageOptions.ReadConnections"/>) and run on the caller's thread; WAL lets them
 /// read the last committed state while a commit is in progress, so they never wait for one.
 /// </para>
@@ -89,7 +89,7 @@ public sealed class SqliteStorageBackend : IStorageBackend
         }
         catch
         {
-            writer.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            writer.Dispose();
             throw;
         }
         _writer = writer;
@@ -120,11 +120,24 @@ public sealed class SqliteStorageBackend : IStorageBackend
     /// rolled back and none of them was applied (a key with no UTF-8 form fails it too). Cancellation is
     /// honoured only until the transaction begins.
     /// </summary>
+    /// <remarks>
+    /// Runs synchronously, blocking the calling thread for the sync, and returns a completed task: the group
+    /// committer calls it from its dedicated thread, and handing the commit to another thread cost two
+    /// thread wake-ups per commit.
+    /// </remarks>
     public ValueTask CommitAsync(IReadOnlyList<ObjectWriteBatch> batches, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batches);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return (_writer ?? throw NotOpen()).CommitAsync(batches, cancellationToken);
+        try
+        {
+            (_writer ?? throw NotOpen()).Commit(batches, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(e);
+        }
+        return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -145,10 +158,7 @@ public sealed class SqliteStorageBackend : IStorageBackend
         {
             return;
         }
-        if (_writer is { } writer)
-        {
-            await writer.DisposeAsync().ConfigureAwait(false);
-        }
+        _writer?.Dispose();
         if (_readers is { } readers)
         {
             await readers.DisposeAsync().ConfigureAwait(false);

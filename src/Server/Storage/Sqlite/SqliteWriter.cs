@@ -1,21 +1,26 @@
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 
 namespace SourceGenDO.Server.Storage.Sqlite;
 
 /// <summary>
-/// The one connection that writes, and the dedicated thread that runs its commits: each commit is one
-/// transaction, and with <see cref="SqliteSynchronousMode.Full"/> one fsync, which blocks for as long as
-/// the disk takes. That wait happens on this thread, so it never holds a thread-pool thread (nor waits for
-/// one when the pool is busy, which would delay every output gate behind it).
+/// The one connection that writes. Each commit is one transaction, and with
+/// <see cref="SqliteSynchronousMode.Full"/> one fsync, which blocks for as long as the disk takes. It runs on
+/// the caller's thread: the group committer's dedicated thread, which is there to block (a hand-over to a
+/// thread of this class's own cost two thread wake-ups per commit, which on a busy machine took as long as
+/// the sync).
 /// </summary>
-internal sealed class SqliteWriter : IAsyncDisposable
+/// <remarks>
+/// It remembers the row of each object it wrote recently, and the name stored with it, so that a batch of
+/// a known object writes only its entries: rewriting the object's row on every commit made the commit
+/// write two pages instead of one, and ran an upsert with <c>RETURNING</c> (a temporary table) each time.
+/// </remarks>
+internal sealed class SqliteWriter : IDisposable
 {
-    // Commits waiting for the thread. IStorageBackend's caller commits one group at a time, so one slot is
-    // used; a caller that commits more at once waits, asynchronously, for room.
-    private readonly Channel<PendingCommit> _queue = Channel.CreateBounded<PendingCommit>(
-        new BoundedChannelOptions(4) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // The objects remembered; past this the memory is dropped and built again as batches come.
+    private const int MaxKnownObjects = 16_384;
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ObjectAddress, KnownObject> _known = [];
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _upsertObject;
     private readonly SqliteCommand _putEntry;
@@ -23,6 +28,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly SqliteCommand _deleteEntries;
     private readonly SqliteCommand _setAlarm;
     private readonly SqliteCommand _forgetIfEmpty;
+    private bool _disposed;
 
     public SqliteWriter(string path, SqliteSynchronousMode synchronous)
     {
@@ -60,55 +66,39 @@ internal sealed class SqliteWriter : IAsyncDisposable
             _connection.Dispose();
             throw;
         }
-        new Thread(Run) { IsBackground = true, Name = "SourceGenDO SQLite commits" }.Start();
     }
 
     /// <summary>What SQLite reports for <c>PRAGMA synchronous</c> on this connection: 2 is FULL, 1 is NORMAL.</summary>
     public int SynchronousLevel { get; }
 
     /// <summary>
-    /// Commits <paramref name="batches"/> in one transaction on the writer thread. Cancellation is honoured
-    /// until the transaction begins; a commit once begun completes, or fails and is rolled back.
+    /// Commits <paramref name="batches"/> in one transaction, on the calling thread, which it blocks for the
+    /// sync. Cancellation is honoured until the transaction begins; a commit once begun completes, or fails
+    /// and is rolled back.
     /// </summary>
-    public async ValueTask CommitAsync(IReadOnlyList<ObjectWriteBatch> batches, CancellationToken cancellationToken)
+    public void Commit(IReadOnlyList<ObjectWriteBatch> batches, CancellationToken cancellationToken)
     {
-        var commit = new PendingCommit(batches, cancellationToken);
-        try
+        lock (_lock)
         {
-            await _queue.Writer.WriteAsync(commit, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException)
-        {
-            throw new ObjectDisposedException(nameof(SqliteStorageBackend), "The SQLite storage backend was disposed; it commits nothing more.");
-        }
-        await commit.Completion.Task.ConfigureAwait(false);
-    }
-
-    /// <summary>Lets the commits already queued finish, then stops the thread and closes the connection.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        _queue.Writer.TryComplete();
-        await _stopped.Task.ConfigureAwait(false);
-    }
-
-    private void Run()
-    {
-        try
-        {
-            var reader = _queue.Reader;
-            // A dedicated thread may block: it waits here for the next commit, on a kernel event rather than
-            // Task.Wait, which spins (sched_yield) first: between commits that wait is about a disk sync long,
-            // and spinning through it took a core from the instances and the network.
-            while (KernelWait.Result(reader.WaitToReadAsync()))
+            if (_disposed)
             {
-                while (reader.TryRead(out var commit))
-                {
-                    Execute(commit);
-                }
+                throw new ObjectDisposedException(nameof(SqliteStorageBackend), "The SQLite storage backend was disposed; it commits nothing more.");
             }
+            cancellationToken.ThrowIfCancellationRequested();
+            Apply(batches);
         }
-        finally
+    }
+
+    /// <summary>Waits for a commit in progress, then closes the connection.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
         {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
             _upsertObject.Dispose();
             _putEntry.Dispose();
             _deleteEntry.Dispose();
@@ -116,25 +106,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
             _setAlarm.Dispose();
             _forgetIfEmpty.Dispose();
             _connection.Dispose();
-            _stopped.TrySetResult();
-        }
-    }
-
-    private void Execute(PendingCommit commit)
-    {
-        if (commit.Cancellation.IsCancellationRequested)
-        {
-            commit.Completion.TrySetCanceled(commit.Cancellation);
-            return;
-        }
-        try
-        {
-            Apply(commit.Batches);
-            commit.Completion.TrySetResult();
-        }
-        catch (Exception e)
-        {
-            commit.Completion.TrySetException(e);
         }
     }
 
@@ -152,6 +123,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
         catch
         {
+            // Rows made or deleted by the failed transaction are not there: learn them again.
+            _known.Clear();
             try
             {
                 // Rolls back unless the failed COMMIT already ended the transaction.
@@ -172,10 +145,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         {
             return;
         }
-        _upsertObject.Parameters["$namespace"].Value = batch.Address.Namespace;
-        _upsertObject.Parameters["$id"].Value = batch.Address.Id;
-        _upsertObject.Parameters["$name"].Value = (object?)batch.Name ?? DBNull.Value;
-        var obj = (long)_upsertObject.ExecuteScalar()!;
+        var obj = RowOf(batch);
         var removed = false;
         if (batch.DeleteAll)
         {
@@ -205,8 +175,32 @@ internal sealed class SqliteWriter : IAsyncDisposable
         {
             // Keeps "a row in objects" meaning "an object with keys or an alarm".
             _forgetIfEmpty.Parameters["$object"].Value = obj;
-            _forgetIfEmpty.ExecuteNonQuery();
+            if (_forgetIfEmpty.ExecuteNonQuery() > 0)
+            {
+                _known.Remove(batch.Address);
+            }
         }
+    }
+
+    // The object's row, made when missing; its stored name updated when the batch brings another one.
+    private long RowOf(ObjectWriteBatch batch)
+    {
+        if (_known.TryGetValue(batch.Address, out var known) && (batch.Name is null || batch.Name == known.Name))
+        {
+            return known.Row;
+        }
+        _upsertObject.Parameters["$namespace"].Value = batch.Address.Namespace;
+        _upsertObject.Parameters["$id"].Value = batch.Address.Id;
+        _upsertObject.Parameters["$name"].Value = (object?)batch.Name ?? DBNull.Value;
+        var row = (long)_upsertObject.ExecuteScalar()!;
+        if (_known.Count >= MaxKnownObjects)
+        {
+            _known.Clear();
+        }
+        // A batch without a name leaves the stored one alone, which this writer may not know: null then
+        // means "not known", and the next batch with a name writes it.
+        _known[batch.Address] = new KnownObject(row, batch.Name ?? known.Name);
+        return row;
     }
 
     private void SetAlarm(long obj, DateTimeOffset? time)
@@ -226,16 +220,5 @@ internal sealed class SqliteWriter : IAsyncDisposable
         _forgetIfEmpty.Transaction = transaction;
     }
 
-    private sealed class PendingCommit(IReadOnlyList<ObjectWriteBatch> batches, CancellationToken cancellation)
-    {
-        public IReadOnlyList<ObjectWriteBatch> Batches { get; } = batches;
-
-        public CancellationToken Cancellation { get; } = cancellation;
-
-        // Continuations run on the writer thread as the commit completes: the one awaiting it is the group
-        // committer, which completes the group's batches (bookkeeping that takes a lock and posts to the
-        // instances) and hands over its next group, which this thread then takes without waiting. Running
-        // them asynchronously cost a thread-pool hop, a worker's wake-up and its spinning, per commit.
-        public TaskCompletionSource Completion { get; } = new();
-    }
+    private readonly record struct KnownObject(long Row, string? Name);
 }

@@ -38,9 +38,13 @@ internal sealed class AccessConfiguration(IServiceProvider services) : IConfigur
         foreach (var entry in _configuration.GetSection(TokensKey).GetChildren())
         {
             var key = entry.Path;
-            if (entry.Value is { Length: > 0 } plain)
+            if (entry.Value is { } plain)
             {
-                Add(access, key, plain, []);
+                // An emptied entry (a value removed by hand) grants nothing.
+                if (plain.Length > 0)
+                {
+                    Add(access, key, plain, []);
+                }
                 continue;
             }
             var token = entry["Token"];

@@ -151,10 +151,13 @@ internal sealed class AccessGate
     }
 
     /// <summary>What a refused client is told: never the token, and how to get in.</summary>
-    public static string Message(AccessRefusal refusal, string? @namespace) => refusal switch
+    public string Message(AccessRefusal refusal, string? @namespace) => refusal switch
     {
+        AccessRefusal.NoCredential when Policy.Rules.Certificates is not null && !Policy.Rules.HasTokens =>
+            "This server requires a TLS client certificate (with the .NET client, DurableObjectClientOptions.ClientCertificate).",
         AccessRefusal.NoCredential => "This server requires an access token: send it as \"Authorization: Bearer <token>\" "
-            + "(with the .NET client, DurableObjectClientOptions.AccessToken).",
+            + "(with the .NET client, DurableObjectClientOptions.AccessToken)"
+            + (Policy.Rules.Certificates is null ? "." : ", or a TLS client certificate (DurableObjectClientOptions.ClientCertificate)."),
         AccessRefusal.WrongToken => "The access token was not accepted by the server.",
         AccessRefusal.WrongCertificate => "The client certificate was not accepted by the server.",
         AccessRefusal.NotLoopback => "This server has no access token configured, so it serves only connections to its loopback addresses.",

@@ -30,6 +30,12 @@ public sealed class DurableObjectsOptions
     public byte[]? Secret { get; set; }
 
     /// <summary>
+    /// Who may reach the objects: access tokens (optionally scoped to namespaces) and TLS client certificates.
+    /// With neither, the server serves loopback only and refuses to start on any other address.
+    /// </summary>
+    public DurableObjectsAccessOptions Access { get; } = new();
+
+    /// <summary>
     /// How many events (calls in flight and queued) one object may have before further calls fail fast
     /// as overloaded. Default 50,000.
     /// </summary>

@@ -68,11 +68,12 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
     // Set when a write failed and the stream is failing: new stubs go to a new stream from then on.
     private volatile bool _writeFailed;
 
-    public ClientStream(CallInvoker invoker, int maxQueuedCalls)
+    // headers: sent with the stream's call (the access token's), or null.
+    public ClientStream(CallInvoker invoker, int maxQueuedCalls, Metadata? headers = null)
     {
         _maxQueuedCalls = maxQueuedCalls;
         _writer = new FrameWriter<ClientEntry, OutgoingClientFrame>(this);
-        _call = invoker.AsyncDuplexStreamingCall(FrameCodec.ClientConnect, null, new CallOptions(cancellationToken: _cancellation.Token));
+        _call = invoker.AsyncDuplexStreamingCall(FrameCodec.ClientConnect, null, new CallOptions(headers, cancellationToken: _cancellation.Token));
         _valueReader = _call.ResponseStream as IValueTaskStreamReader;
         _continueReading = ContinueReading;
         ThreadPool.UnsafeQueueUserWorkItem(static stream => stream.StartReading(), this, preferLocal: false);

@@ -29,13 +29,16 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
     private readonly Dictionary<string, NamespaceIdKey> _keys;
     private readonly object _streamLock = new();
     private readonly int _maxQueuedCalls;
+    // The access token's header, sent on the handshake and on every stream; null without a token.
+    private readonly Metadata? _headers;
     private ClientStream? _stream;
 
     private DurableObjectClient(
-        CallInvoker invoker, IDisposable? transport, IReadOnlyDictionary<string, NamespaceInfo> namespaces, int maxQueuedCalls)
+        CallInvoker invoker, IDisposable? transport, IReadOnlyDictionary<string, NamespaceInfo> namespaces, int maxQueuedCalls, Metadata? headers = null)
     {
         _transport = transport;
         _maxQueuedCalls = maxQueuedCalls;
+        _headers = headers;
         _namespaces = namespaces;
         _keys = namespaces.ToDictionary(pair => pair.Key, pair => new NamespaceIdKey(pair.Value.IdKey.Span), StringComparer.Ordinal);
         Invoker = invoker;
@@ -46,27 +49,32 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
     /// <summary>The names of the namespaces the server hosts.</summary>
     public IReadOnlyCollection<string> Namespaces => _namespaces.Keys.ToArray();
 
-    /// <summary>Connects to the server at <paramref name="address"/> and learns its namespaces.</summary>
-    /// <exception cref="DurableObjectException">The server could not be reached (<see cref="DurableObjectException.Retryable"/>).</exception>
+    /// <summary>Connects to the server at <paramref name="address"/> and learns its namespaces (those its access token grants).</summary>
+    /// <exception cref="DurableObjectException">
+    /// The server could not be reached (<see cref="DurableObjectException.Retryable"/>), or refused the client's
+    /// credentials (not retryable; the message says why: no token, a wrong one, a wrong certificate).
+    /// </exception>
+    /// <exception cref="ArgumentException">An option is invalid, for example a token with characters an HTTP header cannot carry.</exception>
     public static async Task<DurableObjectClient> ConnectAsync(
         Uri address, DurableObjectClientOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(address);
         options ??= new DurableObjectClientOptions();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxQueuedCalls, nameof(options.MaxQueuedCalls));
+        var headers = AccessHeaders(options.AccessToken);
         var (invoker, transport) = CreateTransport(address, options);
         try
         {
             var handshake = invoker.AsyncUnaryCall(
                 FrameCodec.Handshake, null,
-                new CallOptions(deadline: DateTime.UtcNow + options.ConnectTimeout, cancellationToken: cancellationToken),
+                new CallOptions(headers, DateTime.UtcNow + options.ConnectTimeout, cancellationToken),
                 new HandshakeRequest());
             // The stream every stub will share opens while the handshake is under way, so that the first
             // call finds it ready; if the handshake fails, disposing the channel ends it.
-            var stream = new ClientStream(invoker, options.MaxQueuedCalls);
+            var stream = new ClientStream(invoker, options.MaxQueuedCalls, headers);
             var response = await handshake.ConfigureAwait(false);
             return new DurableObjectClient(
-                invoker, transport, response.Namespaces.ToDictionary(info => info.Name, StringComparer.Ordinal), options.MaxQueuedCalls)
+                invoker, transport, response.Namespaces.ToDictionary(info => info.Name, StringComparer.Ordinal), options.MaxQueuedCalls, headers)
             {
                 _stream = stream,
             };
@@ -121,7 +129,7 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
         {
             if (_stream is null || _stream.IsBroken)
             {
-                _stream = new ClientStream(Invoker, _maxQueuedCalls);
+                _stream = new ClientStream(Invoker, _maxQueuedCalls, _headers);
             }
             return _stream;
         }
@@ -140,12 +148,39 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>The header that carries the access token, or null without one.</summary>
+    private static Metadata? AccessHeaders(string? token)
+    {
+        if (token is null)
+        {
+            return null;
+        }
+        // A header cannot carry these; a newline would even let the value add headers of its own.
+        if (token.Length == 0 || token.Any(c => c <= ' ' || c >= '\u007f'))
+        {
+            throw new ArgumentException(
+                "DurableObjectClientOptions.AccessToken must be non-empty printable ASCII without spaces (as the server's tokens are).", nameof(token));
+        }
+        return new Metadata { { "authorization", "Bearer " + token } };
+    }
+
     /// <summary>
     /// SourceGenDO's own HTTP/2 client for cleartext addresses, which writes and reads the stream's frames
     /// on the callers' and the reader's threads; grpc-dotnet's channel for TLS or a handler of the user's.
     /// </summary>
     private static (CallInvoker Invoker, IDisposable Transport) CreateTransport(Uri address, DurableObjectClientOptions options)
     {
+        var tls = options.ServerCertificateValidation is not null || options.ClientCertificate is not null;
+        if (tls && options.HttpHandler is not null)
+        {
+            throw new ArgumentException(
+                "DurableObjectClientOptions.ServerCertificateValidation and ClientCertificate apply to the client's own handler: with an HttpHandler, set them on that handler.", nameof(options));
+        }
+        if (tls && address.Scheme != Uri.UriSchemeHttps)
+        {
+            throw new ArgumentException(
+                $"DurableObjectClientOptions.ServerCertificateValidation and ClientCertificate need an https address; \"{address}\" is not one.", nameof(options));
+        }
         if (options.HttpHandler is null && address.Scheme == Uri.UriSchemeHttp)
         {
             var invoker = new Http2CallInvoker(address, options.ConnectTimeout);
@@ -167,6 +202,11 @@ public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
                 KeepAlivePingDelay = TimeSpan.FromSeconds(30),
                 KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
                 ConnectTimeout = options.ConnectTimeout,
+                SslOptions = new System.Net.Security.SslClientAuthenticationOptions
+                {
+                    RemoteCertificateValidationCallback = options.ServerCertificateValidation,
+                    ClientCertificates = options.ClientCertificate is { } certificate ? new System.Security.Cryptography.X509Certificates.X509CertificateCollection { certificate } : null,
+                },
             },
             DisposeHttpClient = true,
             MaxReceiveMessageSize = PayloadLimits.MaxFrameBytes,

@@ -1,3 +1,6 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+
 namespace SourceGenDO;
 
 /// <summary>Settings of a <see cref="DurableObjectClient"/>.</summary>
@@ -23,4 +26,26 @@ public sealed class DurableObjectClientOptions
     /// instead of growing the client's memory while the server holds it back. Default 100,000.
     /// </summary>
     public int MaxQueuedCalls { get; set; } = 100_000;
+
+    /// <summary>
+    /// The access token of a server that requires one: sent as <c>authorization: Bearer &lt;token&gt;</c> on the
+    /// handshake and the stream. A server that refuses it (missing, wrong, or scoped away from a namespace) makes
+    /// <see cref="DurableObjectClient.ConnectAsync(Uri, DurableObjectClientOptions?, CancellationToken)"/> throw a
+    /// <see cref="DurableObjectException"/> that is not <see cref="DurableObjectException.Retryable"/>. Over a
+    /// network, use an <c>https</c> address, or the token travels in clear. Default null: none sent.
+    /// </summary>
+    public string? AccessToken { get; set; }
+
+    /// <summary>
+    /// Decides whether the server's TLS certificate is trusted, for an <c>https</c> address (for example a
+    /// self-signed certificate compared by thumbprint). Default null: the machine's trusted roots decide.
+    /// Cannot be combined with <see cref="HttpHandler"/> (set it on the handler then).
+    /// </summary>
+    public RemoteCertificateValidationCallback? ServerCertificateValidation { get; set; }
+
+    /// <summary>
+    /// The TLS client certificate to present, for an <c>https</c> address whose server accepts client
+    /// certificates in place of a token. Cannot be combined with <see cref="HttpHandler"/>. Default null.
+    /// </summary>
+    public X509Certificate2? ClientCertificate { get; set; }
 }

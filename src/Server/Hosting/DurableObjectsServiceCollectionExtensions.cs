@@ -8,6 +8,9 @@ using SourceGenDO.Server;
 using SourceGenDO.Server.Execution;
 using SourceGenDO.Server.Hosting;
 using SourceGenDO.Server.Rpc;
+using SourceGenDO.Server.Security;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Hosting;
 
 // In the DI namespace, as ASP.NET Core's own Add* methods are, so that Program.cs needs no using.
 namespace Microsoft.Extensions.DependencyInjection;
@@ -31,6 +34,12 @@ public static class DurableObjectsServiceCollectionExtensions
     /// Kestrel's limits, the socket transport holds at most that budget of sockets open at once, whatever
     /// the limits say: at the bound it stops accepting (connections wait in the listen backlog) until one
     /// closes, and logs a warning at most once a minute.
+    /// <para>
+    /// Access: with no access token (<see cref="DurableObjectsOptions.Access"/>, or the configuration key
+    /// <c>DurableObjects:AccessToken</c>) and no client certificate validation, the server serves loopback only
+    /// and refuses to start when it is bound to any other address. With a token, every call, route, WebSocket
+    /// upgrade and <c>/api/durable_objects</c> request must carry it.
+    /// </para>
     /// </remarks>
     /// <example><code>builder.Services.AddDurableObjects(o =&gt; o.AddNamespace&lt;Counter&gt;("COUNTERS"));</code></example>
     public static IServiceCollection AddDurableObjects(this IServiceCollection services, Action<DurableObjectsOptions> configure)
@@ -56,6 +65,14 @@ public static class DurableObjectsServiceCollectionExtensions
         services.TryAddSingleton<DurableObjectHost>();
         services.TryAddSingleton<DurableObjectsService>();
         services.TryAddSingleton<IDurableObjectNamespaceProvider, LocalNamespaceProvider>();
+        // Access control: tokens from code and configuration, the checks of every surface, and the refusal to
+        // start beyond loopback without a credential.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<DurableObjectsOptions>, AccessConfiguration>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IOptionsChangeTokenSource<DurableObjectsOptions>, AccessConfiguration>());
+        services.TryAddSingleton<AccessPolicy>();
+        services.TryAddSingleton<AccessGate>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ApiAccessStartupFilter>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ListenAddressCheck>());
         services.AddHostedService<StorageLifetime>();
         services.AddHostedService<EvictionService>();
         return services;

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SourceGenDO.Dispatch;
 using SourceGenDO.Server.Execution;
+using SourceGenDO.Server.Security;
 
 namespace SourceGenDO.Server.Http;
 
@@ -26,11 +27,13 @@ internal sealed class ObjectRoute
     private readonly NamespaceHost _namespace;
     private readonly RouteKey _key;
     private readonly RequestDelegate _handler;
+    private readonly AccessGate _access;
 
     public ObjectRoute(NamespaceHost ns, RouteKey key, IServiceProvider services)
     {
         _namespace = ns;
         _key = key;
+        _access = services.GetRequiredService<AccessGate>();
         // The WebSocket middleware, run for this route only, so that the app need not call UseWebSockets;
         // it steps aside when the app did.
         // Pings keep idle sockets through proxies and find clients that vanished without closing.
@@ -51,6 +54,11 @@ internal sealed class ObjectRoute
 
     private async Task HandleAsync(HttpContext context)
     {
+        // Before anything else: a refused request learns nothing and touches no object.
+        if (await _access.AdmitRouteAsync(context, _namespace.Name).ConfigureAwait(false) is not { } grant)
+        {
+            return;
+        }
         if (_stopping)
         {
             await WriteTextAsync(context, HttpStatusCode.ServiceUnavailable, ShuttingDown).ConfigureAwait(false);
@@ -96,7 +104,7 @@ internal sealed class ObjectRoute
             response.Dispose();
             request = null;
             response = null;
-            await RunSocketAsync(context, id, upgrade, subProtocol).ConfigureAwait(false);
+            await RunSocketAsync(context, id, upgrade, subProtocol, grant).ConfigureAwait(false);
             return;
         }
         upgrade?.Refuse();
@@ -157,8 +165,11 @@ internal sealed class ObjectRoute
         return null;
     }
 
-    private async Task RunSocketAsync(HttpContext context, DurableObjectId id, HostedWebSocket upgrade, string? subProtocol)
+    private async Task RunSocketAsync(HttpContext context, DurableObjectId id, HostedWebSocket upgrade, string? subProtocol, AccessGrant grant)
     {
+        // A browser that sent its token as a subprotocol offers "sourcegendo" beside it, and must be answered
+        // one of its protocols (without it, a browser fails the handshake); the token's own is never echoed.
+        subProtocol ??= context.WebSockets.WebSocketRequestedProtocols.Contains(AccessPolicy.WebSocketProtocol) ? AccessPolicy.WebSocketProtocol : null;
         System.Net.WebSockets.WebSocket webSocket;
         try
         {
@@ -175,6 +186,8 @@ internal sealed class ObjectRoute
             // Stopping began during the handshake, after CloseSockets looked: this socket closes too.
             upgrade.Terminate(GoingAway, "The server is stopping.", tellObject: false);
         }
+        // A socket whose token is removed by a reload of the access settings is closed (1008, policy violation).
+        using var revocation = _access.Policy.Watch(grant, (_, message) => upgrade.Terminate(PolicyViolation, RevokedReason, tellObject: true));
         await upgrade.RunAsync(webSocket).ConfigureAwait(false);
     }
 
@@ -211,6 +224,9 @@ internal sealed class ObjectRoute
     }
 
     private const int GoingAway = 1001;
+    private const int PolicyViolation = 1008;
+    // At most 123 bytes, as every close reason.
+    private const string RevokedReason = "The access token of this socket is no longer accepted.";
     private const string ShuttingDown = "The server is shutting down.";
 
     // Set once the application is stopping: requests are refused, and upgrades not yet running are not opened.

@@ -5,6 +5,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SourceGenDO.Serialization;
 using SourceGenDO.Server.Execution;
+using SourceGenDO.Server.Hosting;
+using SourceGenDO.Server.Security;
 using SourceGenDO.Transport;
 using SourceGenDO.Wire;
 
@@ -20,7 +22,9 @@ namespace SourceGenDO.Server.Rpc;
 /// gRPC finds the handlers by reflection at startup and accepts only virtual methods declared by the
 /// bound type, hence the unsealed class and virtual methods.
 /// A Connect call ends with a status that says why: InvalidArgument for a malformed frame, Aborted when
-/// the server could not write to the stream, Unavailable when the server stopped. The status is set on
+/// the server could not write to the stream, Unavailable when the server stopped, Unauthenticated or
+/// PermissionDenied when the caller has no valid credential (then before any frame is read) or its token was
+/// removed by a reload of the access settings. The status is set on
 /// the context rather than thrown, so that gRPC logs nothing per stream; the service logs such ends at
 /// Warning, at most one line per <see cref="WarningInterval"/> and kind (a client can cause them at will).
 /// </remarks>
@@ -34,6 +38,7 @@ internal class DurableObjectsService
     public static readonly TimeSpan LastWriteTimeout = TimeSpan.FromSeconds(5);
 
     private readonly DurableObjectHost _host;
+    private readonly AccessGate _access;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly DurableObjectsOptions _options;
     private readonly TimeProvider _time;
@@ -41,9 +46,10 @@ internal class DurableObjectsService
     private readonly ThrottledWarning _writeFailed;
 
     public DurableObjectsService(
-        DurableObjectHost host, IHostApplicationLifetime lifetime, IOptions<DurableObjectsOptions> options, TimeProvider time, ILoggerFactory loggers)
+        DurableObjectHost host, AccessGate access, IHostApplicationLifetime lifetime, IOptions<DurableObjectsOptions> options, TimeProvider time, ILoggerFactory loggers)
     {
         _host = host;
+        _access = access;
         _lifetime = lifetime;
         _options = options.Value;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.MaxCallsInFlightPerStream, nameof(DurableObjectsOptions.MaxCallsInFlightPerStream));
@@ -52,8 +58,8 @@ internal class DurableObjectsService
         ArgumentOutOfRangeException.ThrowIfGreaterThan(_options.ShutdownGracePeriod, TimeSpan.FromHours(1), nameof(DurableObjectsOptions.ShutdownGracePeriod));
         _time = time;
         var logger = loggers.CreateLogger("SourceGenDO.Server");
-        _malformed = new ThrottledWarning(logger, time, "A client stream sent a malformed frame and was ended: {Detail}");
-        _writeFailed = new ThrottledWarning(logger, time, "A client stream could not be written to and was ended: {Detail}");
+        _malformed = new ThrottledWarning(logger, time, WarningInterval, "A client stream sent a malformed frame and was ended: {Detail}");
+        _writeFailed = new ThrottledWarning(logger, time, WarningInterval, "A client stream could not be written to and was ended: {Detail}");
     }
 
     /// <summary>Declares the service's methods to gRPC, which then finds them on the service by name.</summary>
@@ -63,8 +69,10 @@ internal class DurableObjectsService
         binder.AddMethod(FrameCodec.ServerConnect, service is null ? null! : service.Connect);
     }
 
+    /// <summary>The namespaces and id keys the caller may use: all of them, or those its token is scoped to.</summary>
+    /// <exception cref="RpcException">Unauthenticated or PermissionDenied: the caller has no valid credential.</exception>
     public virtual Task<HandshakeResponse> Handshake(HandshakeRequest request, ServerCallContext context) =>
-        Task.FromResult(_host.Handshake);
+        Task.FromResult(IsInProcess(context) ? _host.Handshake : _access.AdmitHandshake(context).Handshake);
 
     public virtual async Task Connect(
         IAsyncStreamReader<IncomingClientFrame> requestStream, IServerStreamWriter<OutgoingServerFrame> responseStream, ServerCallContext context)
@@ -75,9 +83,28 @@ internal class DurableObjectsService
         // object waiting on a call that its own stream no longer reads, for good. Its requests come
         // from this process's client, which bounds them itself (MaxQueuedCalls).
         var inProcess = IsInProcess(context);
+        // Objects calling objects are the server itself; every other stream is checked before any frame is read.
+        StreamAccess? access = null;
+        if (!inProcess)
+        {
+            if (_access.AdmitStream(context, out var refused) is not { } grant)
+            {
+                context.Status = refused;
+                return;
+            }
+            access = new StreamAccess(_access, grant, context.Peer);
+        }
         var stream = new ServerStream(_host, responseStream,
             inProcess ? int.MaxValue : _options.MaxCallsInFlightPerStream,
-            inProcess ? long.MaxValue : _options.MaxUnsentResultBytesPerStream);
+            inProcess ? long.MaxValue : _options.MaxUnsentResultBytesPerStream,
+            access);
+        // A stream whose token is removed (or rescoped) by a reload of the access settings is ended.
+        Status? revoked = null;
+        using var revocation = access is null ? null : _access.Policy.Watch(access.Grant, (unauthenticated, message) =>
+        {
+            revoked = new Status(unauthenticated ? StatusCode.Unauthenticated : StatusCode.PermissionDenied, message);
+            CancelQuietly(ending);
+        });
         _ = stream.WhenWriteFailed.ContinueWith(static (_, state) => CancelQuietly((CancellationTokenSource)state!), ending, TaskScheduler.Default);
         var stopping = false;
         using var onStopping = _lifetime.ApplicationStopping.Register(() =>
@@ -141,6 +168,10 @@ internal class DurableObjectsService
             var reason = failure is RpcException rpc ? rpc.Status.Detail : failure.Message;
             _writeFailed.Log(reason);
             end = new Status(StatusCode.Aborted, $"The server could not write to the stream and ended it: {reason}");
+        }
+        else if (end is null && revoked is { } revocationStatus)
+        {
+            end = revocationStatus;
         }
         else if (end is null && stopping)
         {
@@ -209,41 +240,5 @@ internal class DurableObjectsService
             }
         }
         return null;
-    }
-
-    /// <summary>A warning that a client can cause at will: logged at most once per interval, with a count of those left out.</summary>
-    private sealed class ThrottledWarning(ILogger logger, TimeProvider time, string template)
-    {
-        private readonly Lock _lock = new();
-        private long _lastLogged;
-        private bool _loggedOnce;
-        private int _suppressed;
-
-        public void Log(string detail)
-        {
-            int suppressed;
-            lock (_lock)
-            {
-                if (_loggedOnce && time.GetElapsedTime(_lastLogged) < WarningInterval)
-                {
-                    _suppressed++;
-                    return;
-                }
-                _loggedOnce = true;
-                _lastLogged = time.GetTimestamp();
-                suppressed = _suppressed;
-                _suppressed = 0;
-            }
-#pragma warning disable CA2254 // The template is one of two constants, chosen by the service.
-            if (suppressed == 0)
-            {
-                logger.LogWarning(template, detail);
-            }
-            else
-            {
-                logger.LogWarning(template + " ({Suppressed} more since the last such warning, not logged.)", detail, suppressed);
-            }
-#pragma warning restore CA2254
-        }
     }
 }

@@ -4,6 +4,7 @@ using Grpc.Core;
 using SourceGenDO.Pooling;
 using SourceGenDO.Serialization;
 using SourceGenDO.Server.Execution;
+using SourceGenDO.Server.Security;
 using SourceGenDO.Transport;
 using SourceGenDO.Transport.Fetch;
 using SourceGenDO.Wire;
@@ -37,6 +38,8 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     private const int MaxKeptEncoderBytes = 1024 * 1024;
 
     private readonly DurableObjectHost _objects;
+    // What the client's credential grants; null for the in-process stream of objects calling objects.
+    private readonly StreamAccess? _access;
     private readonly IServerStreamWriter<OutgoingServerFrame> _responses;
     private readonly FrameWriter<ServerEntry, OutgoingServerFrame> _writer;
     private readonly OutgoingServerFrame _frame = new(new WireWriter(EncoderBytes));
@@ -71,9 +74,10 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
     private volatile bool _refusingCalls;
     private volatile Exception? _writeFailure;
 
-    public ServerStream(DurableObjectHost objects, IServerStreamWriter<OutgoingServerFrame> responses, int maxCalls, long maxUnsentBytes)
+    public ServerStream(DurableObjectHost objects, IServerStreamWriter<OutgoingServerFrame> responses, int maxCalls, long maxUnsentBytes, StreamAccess? access = null)
     {
         _objects = objects;
+        _access = access;
         _responses = responses;
         _maxCalls = maxCalls;
         _maxUnsentBytes = maxUnsentBytes;
@@ -267,7 +271,7 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
             QueueClosed(open.Channel, TooManyChannels);
             return;
         }
-        var channel = ServerChannel.Open(_objects, open);
+        var channel = _access?.Refusal(open.Namespace) is { } notGranted ? ServerChannel.Refuse(notGranted) : ServerChannel.Open(_objects, open);
         if (_channels.TryGetValue(open.Channel, out var current) && current.Refusal is null && channel.Refusal is null
             && ReferenceEquals(current.Host, channel.Host) && current.Id == channel.Id && current.Id!.Name == channel.Id!.Name)
         {

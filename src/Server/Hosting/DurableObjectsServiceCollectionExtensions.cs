@@ -6,7 +6,9 @@ using SourceGenDO.Dispatch;
 using SourceGenDO.Serialization;
 using SourceGenDO.Server;
 using SourceGenDO.Server.Execution;
+using SourceGenDO.Server.Health;
 using SourceGenDO.Server.Hosting;
+using SourceGenDO.Server.Listing;
 using SourceGenDO.Server.Rpc;
 
 // In the DI namespace, as ASP.NET Core's own Add* methods are, so that Program.cs needs no using.
@@ -31,6 +33,8 @@ public static class DurableObjectsServiceCollectionExtensions
     /// Kestrel's limits, the socket transport holds at most that budget of sockets open at once, whatever
     /// the limits say: at the bound it stops accepting (connections wait in the listen backlog) until one
     /// closes, and logs a warning at most once a minute.
+    /// Registers the health check <c>sourcegendo-storage</c> (<see cref="StorageHealthCheck"/>), unhealthy
+    /// while storage cannot commit: map it with <c>app.MapHealthChecks("/healthz")</c>.
     /// </remarks>
     /// <example><code>builder.Services.AddDurableObjects(o =&gt; o.AddNamespace&lt;Counter&gt;("COUNTERS"));</code></example>
     public static IServiceCollection AddDurableObjects(this IServiceCollection services, Action<DurableObjectsOptions> configure)
@@ -56,6 +60,8 @@ public static class DurableObjectsServiceCollectionExtensions
         services.TryAddSingleton<DurableObjectHost>();
         services.TryAddSingleton<DurableObjectsService>();
         services.TryAddSingleton<IDurableObjectNamespaceProvider, LocalNamespaceProvider>();
+        ListingEndpoints.Register(services);
+        StorageHealthCheck.Register(services);
         services.AddHostedService<StorageLifetime>();
         services.AddHostedService<EvictionService>();
         return services;

@@ -296,6 +296,21 @@ public abstract class ListingTests
     }
 
     [Fact]
+    public async Task ObjectCodeListsObjectsThroughTheNamespaceItWasGiven()
+    {
+        await using var server = await StartAsync();
+        await using var client = await server.ConnectAsync();
+        using var api = new ListingApi(server);
+        var counters = client.GetNamespace<CounterStub>("COUNTERS");
+        await api.WriteAsync("COUNTERS", Enumerable.Range(0, 25).Select(i => counters.IdFromName($"listed-{i}")));
+
+        var fromObject = await client.GetNamespace<CallerStub>("CALLERS").GetByName("lister").ListCounters(pageSize: 10);
+
+        Assert.Equal(25, fromObject.Count);
+        Assert.Equal(ListingApi.Objects(await api.PagesAsync("COUNTERS")).Select(o => o.Id), fromObject);
+    }
+
+    [Fact]
     public async Task TheApiAnswersOnTheHttp2EndpointOfTheStubsToo()
     {
         await using var server = await StartAsync();

@@ -41,7 +41,7 @@ internal static class ListingHttpApi
             Result = page.Namespaces.Select(static ns => new NamespaceJson(ns.Id, ns.Name, ns.ClassName)).ToArray(),
             ResultInfo = new PageInfoJson(page.Page, page.PerPage, page.Namespaces.Count, page.TotalCount),
         };
-        return context.Response.WriteAsJsonAsync(envelope, ListingJsonContext.Default.ListingEnvelopeNamespaceJsonArrayPageInfoJson, JsonContentType, context.RequestAborted);
+        return context.Response.WriteAsJsonAsync(envelope, ListingJsonContext.Api.ListingEnvelopeNamespaceJsonArrayPageInfoJson, JsonContentType, context.RequestAborted);
     }
 
     private static async Task ObjectsAsync(ObjectListing listing, HttpContext context)
@@ -61,7 +61,7 @@ internal static class ListingHttpApi
             Result = page.Objects.Select(static o => new ObjectJson(o.Id, o.HasStoredData, o.Name)).ToArray(),
             ResultInfo = new CursorInfoJson(page.Objects.Count, page.Cursor),
         };
-        await context.Response.WriteAsJsonAsync(envelope, ListingJsonContext.Default.ListingEnvelopeObjectJsonArrayCursorInfoJson, JsonContentType, context.RequestAborted).ConfigureAwait(false);
+        await context.Response.WriteAsJsonAsync(envelope, ListingJsonContext.Api.ListingEnvelopeObjectJsonArrayCursorInfoJson, JsonContentType, context.RequestAborted).ConfigureAwait(false);
     }
 
     private static ListingException NoRoute(HttpRequest request)
@@ -94,7 +94,7 @@ internal static class ListingHttpApi
                 context.Response.Headers.Allow = "GET";
             }
             var envelope = new ListingEnvelope<ObjectJson[], CursorInfoJson> { Success = false, Errors = [new ListingMessage(e.Code, e.Message)] };
-            await context.Response.WriteAsJsonAsync(envelope, ListingJsonContext.Default.ListingEnvelopeObjectJsonArrayCursorInfoJson, JsonContentType, context.RequestAborted).ConfigureAwait(false);
+            await context.Response.WriteAsJsonAsync(envelope, ListingJsonContext.Api.ListingEnvelopeObjectJsonArrayCursorInfoJson, JsonContentType, context.RequestAborted).ConfigureAwait(false);
         }
     }
 }

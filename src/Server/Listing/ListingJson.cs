@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace SourceGenDO.Server.Listing;
@@ -62,4 +64,12 @@ internal sealed record CursorInfoJson(
 /// <summary>The source-generated serializers of the envelopes: no reflection, trim- and AOT-safe.</summary>
 [JsonSerializable(typeof(ListingEnvelope<NamespaceJson[], PageInfoJson>))]
 [JsonSerializable(typeof(ListingEnvelope<ObjectJson[], CursorInfoJson>))]
-internal sealed partial class ListingJsonContext : JsonSerializerContext;
+internal sealed partial class ListingJsonContext : JsonSerializerContext
+{
+    /// <summary>
+    /// The serializers with quotes, apostrophes and non-ASCII text written as they are (<c>"</c>, not
+    /// <c>\u0022</c>), as the Cloudflare API writes them: the answers are <c>application/json</c>, never
+    /// embedded in HTML, so the default encoder's HTML-safe escaping only makes error messages unreadable.
+    /// </summary>
+    public static ListingJsonContext Api { get; } = new(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+}

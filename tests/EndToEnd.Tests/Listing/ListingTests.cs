@@ -324,6 +324,10 @@ public abstract class ListingTests
         Assert.Contains(body.GetProperty("result").EnumerateArray(), ns => ns.GetProperty("name").GetString() == "STORES");
         Assert.Equal(HttpStatusCode.OK, objectsStatus);
         Assert.Equal(HttpStatusCode.BadRequest, errorStatus);
+        // Written as Cloudflare writes it: quotes in messages as \", not \u0022.
+        using var http = new HttpClient();
+        using var raw = await http.GetAsync(new Uri(server.HttpAddress, "/api/durable_objects/namespaces/STORES/objects?limit=1"));
+        Assert.Contains("""{"code":10001,"message":"Invalid value for limit: \"1\". It must be""", await raw.Content.ReadAsStringAsync());
     }
 
     /// <summary>The cursor that continues after <paramref name="id"/>, made as the server makes it.</summary>

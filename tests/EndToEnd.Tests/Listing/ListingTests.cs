@@ -19,18 +19,32 @@ public abstract class ListingTests
     /// <summary>Chooses the backend of the servers the tests start.</summary>
     protected abstract void UseBackend(DurableObjectsOptions options);
 
-    private Task<RunningServer> StartAsync(TimeProvider? time = null) => RunningServer.StartAsync(options =>
+    /// <summary>A server on the backend, a client connected to it, and its listing API.</summary>
+    private async Task<Session> StartAsync(TimeProvider? time = null)
     {
-        UseBackend(options);
-        options.IdleTimeout = TimeSpan.FromSeconds(10);
-    }, time: time);
+        var server = await RunningServer.StartAsync(options =>
+        {
+            UseBackend(options);
+            options.IdleTimeout = TimeSpan.FromSeconds(10);
+        }, time: time);
+        return new Session(server, await server.ConnectAsync(), new ListingApi(server));
+    }
+
+    private sealed record Session(RunningServer Server, DurableObjectClient Client, ListingApi Api) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Api.Dispose();
+            await Client.DisposeAsync();
+            await Server.DisposeAsync();
+        }
+    }
 
     [Fact]
     public async Task PagingThrough2500ObjectsWithLimit1000ReturnsEachExactlyOnceInIdOrder()
     {
-        await using var server = await StartAsync();
-        await using var client = await server.ConnectAsync();
-        using var api = new ListingApi(server);
+        await using var session = await StartAsync();
+        var (server, client, api) = session;
         var counters = client.GetNamespace<CounterStub>("COUNTERS");
         var written = Enumerable.Range(0, 2500).Select(i => i % 2 == 0 ? counters.IdFromName($"counter-{i}") : counters.NewUniqueId()).ToList();
         await api.WriteAsync("COUNTERS", written);
@@ -57,9 +71,8 @@ public abstract class ListingTests
     [Fact]
     public async Task WhileObjectsAreCreatedAndDeletedEveryObjectPresentThroughoutAppearsExactlyOnce()
     {
-        await using var server = await StartAsync();
-        await using var client = await server.ConnectAsync();
-        using var api = new ListingApi(server);
+        await using var session = await StartAsync();
+        var (server, client, api) = session;
         var stores = client.GetNamespace<StoreStub>("STORES");
         var stable = Enumerable.Range(0, 1200).Select(_ => stores.NewUniqueId()).ToList();
         var doomed = new Queue<DurableObjectId>(Enumerable.Range(0, 1000).Select(_ => stores.NewUniqueId()));
@@ -117,9 +130,8 @@ public abstract class ListingTests
     [Fact]
     public async Task HasStoredDataAndNamesAreRightForNamedUnnamedAndAlarmOnlyObjects()
     {
-        await using var server = await StartAsync();
-        await using var client = await server.ConnectAsync();
-        using var api = new ListingApi(server);
+        await using var session = await StartAsync();
+        var (server, client, api) = session;
         var stores = client.GetNamespace<StoreStub>("STORES");
         var named = stores.GetByName("alice");
         var unique = stores.Get(stores.NewUniqueId());
@@ -160,9 +172,8 @@ public abstract class ListingTests
     public async Task AnObjectAppearsOnceItsWriteWasAcknowledgedAndIsGoneAfterDeleteAllAndEviction()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var server = await StartAsync(time);
-        await using var client = await server.ConnectAsync();
-        using var api = new ListingApi(server);
+        await using var session = await StartAsync(time);
+        var (server, client, api) = session;
         var stores = client.GetNamespace<StoreStub>("STORES");
         var store = stores.GetByName("short-lived");
         Assert.Empty(ListingApi.Objects(await api.PagesAsync("STORES")));
@@ -184,9 +195,8 @@ public abstract class ListingTests
     [Fact]
     public async Task EveryInvalidPagingValueGetsItsErrorAndStatusOverHttpAndTheSameOverGrpc()
     {
-        await using var server = await StartAsync();
-        await using var client = await server.ConnectAsync();
-        using var api = new ListingApi(server);
+        await using var session = await StartAsync();
+        var (server, client, api) = session;
         var stores = client.GetNamespace<StoreStub>("STORES");
         var foreignCursor = Cursor(client.GetNamespace<CounterStub>("COUNTERS").NewUniqueId());
         const string Objects = "/api/durable_objects/namespaces/STORES/objects";
@@ -249,9 +259,8 @@ public abstract class ListingTests
     [Fact]
     public async Task NamespacesArePagedWithIdNameAndClassAndEitherIdOrNameNamesOne()
     {
-        await using var server = await StartAsync();
-        await using var client = await server.ConnectAsync();
-        using var api = new ListingApi(server);
+        await using var session = await StartAsync();
+        var (server, client, api) = session;
         var hosted = client.Namespaces.Order(StringComparer.Ordinal).ToList();
 
         var (status, first) = await api.GetAsync("/api/durable_objects/namespaces");
@@ -298,9 +307,8 @@ public abstract class ListingTests
     [Fact]
     public async Task ObjectCodeListsObjectsThroughTheNamespaceItWasGiven()
     {
-        await using var server = await StartAsync();
-        await using var client = await server.ConnectAsync();
-        using var api = new ListingApi(server);
+        await using var session = await StartAsync();
+        var (server, client, api) = session;
         var counters = client.GetNamespace<CounterStub>("COUNTERS");
         await api.WriteAsync("COUNTERS", Enumerable.Range(0, 25).Select(i => counters.IdFromName($"listed-{i}")));
 
@@ -313,8 +321,8 @@ public abstract class ListingTests
     [Fact]
     public async Task TheApiAnswersOnTheHttp2EndpointOfTheStubsToo()
     {
-        await using var server = await StartAsync();
-        using var api = new ListingApi(server);
+        await using var session = await StartAsync();
+        var (server, _, api) = session;
 
         var (status, body) = await api.GetAsync("/api/durable_objects/namespaces?per_page=1000", http2: true);
         var (objectsStatus, _) = await api.GetAsync("/api/durable_objects/namespaces/STORES/objects", http2: true);

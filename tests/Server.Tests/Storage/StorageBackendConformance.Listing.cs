@@ -1,38 +1,12 @@
 using SourceGenDO.Server.Storage;
-using SourceGenDO.Server.Storage.InMemory;
-using SourceGenDO.Server.Storage.Sqlite;
 using static SourceGenDO.Server.Tests.Storage.Batches;
 
 namespace SourceGenDO.Server.Tests.Storage;
 
-/// <summary>
-/// What <see cref="IStorageBackend.ListObjectsAsync"/> must do for the listing API, run against each
-/// backend: exactly the objects with keys or an alarm, in id order, paged by the last id.
-/// </summary>
-public abstract class ObjectListingConformance : IAsyncLifetime
+// What IStorageBackend.ListObjectsAsync must do for the listing API: exactly the objects with keys or
+// an alarm, in id order, paged by the last id.
+public abstract partial class StorageBackendConformance
 {
-    private static readonly CancellationToken None = CancellationToken.None;
-    private IStorageBackend? _backend;
-
-    private IStorageBackend Backend => _backend ?? throw new InvalidOperationException("Not initialized.");
-
-    /// <summary>A new, empty backend, not yet opened.</summary>
-    protected abstract IStorageBackend CreateBackend();
-
-    public async Task InitializeAsync()
-    {
-        _backend = CreateBackend();
-        await _backend.OpenAsync(None);
-    }
-
-    public virtual async Task DisposeAsync()
-    {
-        if (_backend is not null)
-        {
-            await _backend.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task ListsTheNamespacesObjectsInIdOrderWithTheirNamesAndWhetherTheyHaveKeys()
     {
@@ -93,23 +67,5 @@ public abstract class ObjectListingConformance : IAsyncLifetime
         await Backend.CommitAsync([Write(a, ("k3", "v"))], None);
 
         Assert.Equal([new ListedObject(a.Id, "alice", true)], await Backend.ListObjectsAsync("ns", null, 10, None));
-    }
-}
-
-public sealed class InMemoryObjectListingTests : ObjectListingConformance
-{
-    protected override IStorageBackend CreateBackend() => new InMemoryStorageBackend();
-}
-
-public sealed class SqliteObjectListingTests : ObjectListingConformance
-{
-    private readonly TempDirectory _directory = new();
-
-    protected override IStorageBackend CreateBackend() => new SqliteStorageBackend(new SqliteStorageOptions { DataDirectory = _directory.Path });
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        _directory.Dispose();
     }
 }

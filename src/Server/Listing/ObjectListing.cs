@@ -32,15 +32,14 @@ internal sealed class ObjectListing
         _host = host;
         _storage = storage;
         _logger = loggers.CreateLogger("SourceGenDO.Server.Listing");
-        _namespaces = host.Namespaces
-            .OrderBy(static ns => ns.Name, StringComparer.Ordinal)
-            .Select(ns =>
-            {
-                var id = NamespaceId(ns);
-                _byId[id] = ns;
-                return new DurableObjectNamespaceInfo(id, ns.Name, ns.Dispatcher.ClassName);
-            })
-            .ToArray();
+        var ordered = host.Namespaces.OrderBy(static ns => ns.Name, StringComparer.Ordinal).ToArray();
+        _namespaces = new DurableObjectNamespaceInfo[ordered.Length];
+        for (var i = 0; i < ordered.Length; i++)
+        {
+            var id = NamespaceId(ordered[i]);
+            _byId.Add(id, ordered[i]);
+            _namespaces[i] = new DurableObjectNamespaceInfo(id, ordered[i].Name, ordered[i].Dispatcher.ClassName);
+        }
     }
 
     /// <summary>

@@ -57,10 +57,12 @@ public sealed class RunningServer : IAsyncDisposable
 
     /// <summary>
     /// Starts a server on <paramref name="port"/> (0: any free port) with its own data directory unless
-    /// given one, and on <paramref name="time"/> instead of the system clock when given.
+    /// given one, and on <paramref name="time"/> instead of the system clock when given; <paramref name="map"/>
+    /// maps more endpoints.
     /// </summary>
     public static async Task<RunningServer> StartAsync(
-        Action<DurableObjectsOptions>? configure = null, int port = 0, string? dataDirectory = null, TimeProvider? time = null)
+        Action<DurableObjectsOptions>? configure = null, int port = 0, string? dataDirectory = null, TimeProvider? time = null,
+        Action<WebApplication>? map = null)
     {
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "sgdo-tests", Guid.NewGuid().ToString("n"));
         var builder = WebApplication.CreateSlimBuilder();
@@ -89,6 +91,7 @@ public sealed class RunningServer : IAsyncDisposable
         app.MapDurableObjectRoute<SocketRoom>("/rooms/{name}/{**rest}");
         app.MapDurableObjectRoute<SocketRoom>("/ids/{id}/{**rest}");
         app.MapDurableObjectRoute<SlowSocketRoom>("/slow/{name}/{**rest}");
+        map?.Invoke(app);
         await app.StartAsync();
         // Kestrel lists its endpoints in the order they were configured.
         var urls = app.Urls.ToArray();

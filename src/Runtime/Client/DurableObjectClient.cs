@@ -21,7 +21,7 @@ namespace SourceGenDO;
 /// long value = await counters.GetByName("apples").Increment(5);
 /// </code>
 /// </example>
-public sealed class DurableObjectClient : IAsyncDisposable, IDisposable
+public sealed partial class DurableObjectClient : IAsyncDisposable, IDisposable
 {
     // What Dispose closes: the GrpcChannel or the HTTP/2 call invoker; none for an in-process client.
     private readonly IDisposable? _transport;

@@ -7,7 +7,7 @@ namespace SourceGenDO;
 /// operation is local; nothing here touches the network.
 /// </summary>
 /// <typeparam name="TStub">The generated stub type of the class, <c>&lt;ClassName&gt;Stub</c>.</typeparam>
-public sealed class DurableObjectNamespace<TStub> where TStub : DurableObjectStub, IDurableObjectStub<TStub>
+public sealed partial class DurableObjectNamespace<TStub> where TStub : DurableObjectStub, IDurableObjectStub<TStub>
 {
     private readonly DurableObjectClient _client;
     private readonly NamespaceIdKey _key;

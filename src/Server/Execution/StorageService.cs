@@ -33,6 +33,9 @@ internal sealed class StorageService : IAsyncDisposable
 
     public ILogger Logger { get; }
 
+    /// <summary>What the committer's commits did, for the storage health check.</summary>
+    public Health.CommitOutcomes CommitOutcomes => _committer.Outcomes;
+
     /// <summary>Completes once the backend is open; reads wait for it.</summary>
     public Task Opened => _opened.Task;
 

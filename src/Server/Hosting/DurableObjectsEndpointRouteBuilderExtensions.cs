@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Routing;
+using SourceGenDO.Server.Listing;
 using SourceGenDO.Server.Rpc;
 
 // In the routing namespace, as ASP.NET Core's own Map* methods are.
@@ -8,9 +9,12 @@ namespace Microsoft.AspNetCore.Builder;
 public static class DurableObjectsEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps the gRPC dispatcher service that stubs connect to. gRPC needs HTTP/2: over plain HTTP, serve
-    /// it on an endpoint whose protocol is <c>HttpProtocols.Http2</c>.
+    /// Maps the gRPC dispatcher service that stubs connect to, and the listing: its gRPC service (the
+    /// client's <c>ListNamespacesAsync</c>/<c>ListObjectsAsync</c>) and the HTTP JSON API under
+    /// <c>/api/durable_objects</c>. gRPC needs HTTP/2: over plain HTTP, serve it on an endpoint whose
+    /// protocol is <c>HttpProtocols.Http2</c>; the JSON API answers on every endpoint, HTTP/1.1 or HTTP/2.
+    /// Conventions added to the result (<c>RequireHost</c>, <c>RequireAuthorization</c>, ...) apply to all of them.
     /// </summary>
     public static IEndpointConventionBuilder MapDurableObjects(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapGrpcService<DurableObjectsService>();
+        new EndpointConventions(endpoints.MapGrpcService<DurableObjectsService>(), ListingEndpoints.Map(endpoints));
 }

@@ -6,7 +6,9 @@ using SourceGenDO.Dispatch;
 using SourceGenDO.Serialization;
 using SourceGenDO.Server;
 using SourceGenDO.Server.Execution;
+using SourceGenDO.Server.Health;
 using SourceGenDO.Server.Hosting;
+using SourceGenDO.Server.Listing;
 using SourceGenDO.Server.Rpc;
 using SourceGenDO.Server.Security;
 using Microsoft.AspNetCore.Hosting;
@@ -39,6 +41,10 @@ public static class DurableObjectsServiceCollectionExtensions
     /// <c>DurableObjects:AccessToken</c>) and no client certificate validation, the server serves loopback only
     /// and refuses to start when it is bound to any other address. With a token, every call, route, WebSocket
     /// upgrade and <c>/api/durable_objects</c> request must carry it.
+    /// </para>
+    /// <para>
+    /// Registers the health check <c>sourcegendo-storage</c> (<see cref="StorageHealthCheck"/>), unhealthy
+    /// while storage cannot commit: map it with <c>app.MapHealthChecks("/healthz")</c>.
     /// </para>
     /// </remarks>
     /// <example><code>builder.Services.AddDurableObjects(o =&gt; o.AddNamespace&lt;Counter&gt;("COUNTERS"));</code></example>
@@ -73,6 +79,8 @@ public static class DurableObjectsServiceCollectionExtensions
         services.TryAddSingleton<AccessGate>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ApiAccessStartupFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ListenAddressCheck>());
+        ListingEndpoints.Register(services);
+        StorageHealthCheck.Register(services);
         services.AddHostedService<StorageLifetime>();
         services.AddHostedService<EvictionService>();
         return services;

@@ -1,5 +1,6 @@
 using SourceGenDO.Dispatch;
 using SourceGenDO.Server.Execution;
+using SourceGenDO.Server.Listing;
 using SourceGenDO.Server.Rpc;
 
 namespace SourceGenDO.Server.Hosting;
@@ -12,8 +13,8 @@ internal sealed class LocalNamespaceProvider : IDurableObjectNamespaceProvider
 {
     private readonly Lazy<DurableObjectClient> _client;
 
-    public LocalNamespaceProvider(DurableObjectHost host, DurableObjectsService service) =>
-        _client = new Lazy<DurableObjectClient>(() => DurableObjectClient.CreateConnected(new InProcessCallInvoker(service), host.Handshake.Namespaces));
+    public LocalNamespaceProvider(DurableObjectHost host, DurableObjectsService service, ListingRpcService listing) =>
+        _client = new Lazy<DurableObjectClient>(() => DurableObjectClient.CreateConnected(new InProcessCallInvoker(service, listing), host.Handshake.Namespaces));
 
     public DurableObjectNamespace<TStub> GetNamespace<TStub>() where TStub : DurableObjectStub, IDurableObjectStub<TStub>
     {

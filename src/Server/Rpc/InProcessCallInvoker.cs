@@ -1,19 +1,26 @@
 using System.Threading.Channels;
 using Grpc.Core;
+using SourceGenDO.Server.Listing;
 using SourceGenDO.Transport;
+using SourceGenDO.Wire;
 
 namespace SourceGenDO.Server.Rpc;
 
 /// <summary>
 /// Carries the stub streams of objects calling other objects on the same server straight to the
 /// dispatcher service, without a socket: the frames, their order and the service code are the same as
-/// over the network.
+/// over the network. It also carries the listing's unary calls, so that object code can list objects.
 /// </summary>
 internal sealed class InProcessCallInvoker : CallInvoker
 {
     private readonly DurableObjectsService _service;
+    private readonly ListingRpcService? _listing;
 
-    public InProcessCallInvoker(DurableObjectsService service) => _service = service;
+    public InProcessCallInvoker(DurableObjectsService service, ListingRpcService? listing = null)
+    {
+        _service = service;
+        _listing = listing;
+    }
 
     public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(
         Method<TRequest, TResponse> method, string? host, CallOptions options)
@@ -73,8 +80,22 @@ internal sealed class InProcessCallInvoker : CallInvoker
     public override TResponse BlockingUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request) =>
         throw new NotSupportedException();
 
-    public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request) =>
-        throw new NotSupportedException();
+    public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request)
+    {
+        var context = new InProcessCallContext(method.FullName, options.Headers ?? new Metadata(), options.CancellationToken);
+        var response = (_listing, request) switch
+        {
+            ({ } listing, ListObjectsRequest objects) => (Task<TResponse>)(object)listing.ListObjects(objects, context),
+            ({ } listing, ListNamespacesRequest namespaces) => (Task<TResponse>)(object)listing.ListNamespaces(namespaces, context),
+            _ => throw new NotSupportedException($"The in-process transport carries the streams of stubs and the listing only, not {method.FullName}."),
+        };
+        return new AsyncUnaryCall<TResponse>(
+            response,
+            Task.FromResult(new Metadata()),
+            () => response.Exception?.GetBaseException() is RpcException e ? e.Status : Status.DefaultSuccess,
+            () => new Metadata(),
+            static () => { });
+    }
 
     public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request) =>
         throw new NotSupportedException();

@@ -39,10 +39,14 @@ internal sealed class AccessGate
 
     /// <summary>The grant of a handshake's caller.</summary>
     /// <exception cref="RpcException">Unauthenticated or PermissionDenied, saying why.</exception>
-    public AccessGrant AdmitHandshake(ServerCallContext context)
+    public AccessGrant AdmitHandshake(ServerCallContext context) => AdmitCall(context, "the handshake");
+
+    /// <summary>The grant of the caller of a unary call, <paramref name="what"/> in the refusal's log line.</summary>
+    /// <exception cref="RpcException">Unauthenticated or PermissionDenied, saying why.</exception>
+    public AccessGrant AdmitCall(ServerCallContext context, string what)
     {
         var http = context.GetHttpContext();
-        return Policy.Authenticate(http, out var refusal) ?? throw new RpcException(Refuse(http, "the handshake", refusal));
+        return Policy.Authenticate(http, out var refusal) ?? throw new RpcException(Refuse(http, what, refusal));
     }
 
     /// <summary>The grant of a Connect stream's caller, or null with the status to end the stream with.</summary>

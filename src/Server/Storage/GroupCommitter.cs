@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SourceGenDO.Server.Health;
 
 namespace SourceGenDO.Server.Storage;
 
@@ -56,6 +57,9 @@ internal sealed class GroupCommitter
         _limits = limits ?? new GroupCommitLimits();
         new Thread(Run) { IsBackground = true, Name = "SourceGenDO group commit" }.Start();
     }
+
+    /// <summary>What the commits did, for the storage health check.</summary>
+    public CommitOutcomes Outcomes { get; } = new();
 
     /// <summary>
     /// Queues <paramref name="batch"/> for the next commit. The task completes when the batch is durable;
@@ -136,6 +140,7 @@ internal sealed class GroupCommitter
             // Not a failed commit (CommitAsync handles those) but a bug in this loop: nothing more can be
             // committed, so fail what waits rather than leave it hanging.
             _logger.LogCritical(e, "The durable object group committer stopped on an unexpected error; storage writes fail from now on.");
+            Outcomes.RecordFailure(e);
             List<QueuedBatch> abandoned;
             lock (_lock)
             {
@@ -204,6 +209,7 @@ internal sealed class GroupCommitter
         catch (Exception e)
         {
             _logger.LogError(e, "Committing {Batches} durable object write batches failed; none of them was applied, and their objects' callers get this error.", batches.Count);
+            Outcomes.RecordFailure(e);
             foreach (var queued in kept)
             {
                 queued.Completion.TrySetException(e);
@@ -211,6 +217,7 @@ internal sealed class GroupCommitter
             FailQueuedBehind(kept, e);
             return;
         }
+        Outcomes.RecordSuccess();
         foreach (var queued in kept)
         {
             queued.Completion.TrySetResult();

@@ -38,6 +38,19 @@ public interface IStorageBackend : IAsyncDisposable
 
     /// <summary>The earliest alarm of any object, or null when none is set.</summary>
     ValueTask<DateTimeOffset?> GetNextAlarmTimeAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The objects of <paramref name="namespace"/> that the backend holds (those with keys or an alarm),
+    /// ordered by id (ordinal, so by the id's bytes), only those after <paramref name="afterId"/> when it is
+    /// given, at most <paramref name="limit"/>: the keyset paging of the listing API, so that an object held
+    /// throughout a listing is on exactly one page however others come and go between pages.
+    /// </summary>
+    /// <remarks>
+    /// A default implementation throws <see cref="NotSupportedException"/>, so a backend written before the
+    /// listing still builds; the listing API then answers that the backend cannot list.
+    /// </remarks>
+    ValueTask<IReadOnlyList<ListedObject>> ListObjectsAsync(string @namespace, string? afterId, int limit, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"The storage backend {GetType().FullName} does not list objects: it does not implement IStorageBackend.ListObjectsAsync.");
 }
 
 /// <summary>One object's place in a backend: its namespace and its id as 64 lowercase hex digits.</summary>
@@ -46,6 +59,9 @@ public readonly record struct ObjectAddress(string Namespace, string Id)
     /// <inheritdoc />
     public override string ToString() => $"{Namespace}/{Id}";
 }
+
+/// <summary>An object as the listing reports it: its id (64 lowercase hex digits), its name when stored, and whether it has keys.</summary>
+public sealed record ListedObject(string Id, string? Name, bool HasStoredData);
 
 /// <summary>An alarm as stored: whose, for when, and the object's name when it has one.</summary>
 public sealed record StoredAlarm(ObjectAddress Address, string? Name, DateTimeOffset Time);

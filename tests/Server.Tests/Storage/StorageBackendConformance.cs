@@ -8,7 +8,7 @@ namespace SourceGenDO.Server.Tests.Storage;
 /// What every <see cref="IStorageBackend"/> must do, run against each backend by a subclass that says how to
 /// make one.
 /// </summary>
-public abstract class StorageBackendConformance : IAsyncLifetime
+public abstract partial class StorageBackendConformance : IAsyncLifetime
 {
     private static readonly CancellationToken None = CancellationToken.None;
 

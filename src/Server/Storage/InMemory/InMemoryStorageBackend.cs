@@ -8,7 +8,7 @@ namespace SourceGenDO.Server.Storage.InMemory;
 /// commit.
 /// </summary>
 /// <remarks>
-/// Lists and alarm queries scan (an object's keys, or every object), which is fine at test sizes. As in
+/// Lists, the object listing and alarm queries scan (an object's keys, or every object), which is fine at test sizes. As in
 /// the SQLite backend, an object left with no keys and no alarm is forgotten, its name with it.
 /// </remarks>
 public sealed class InMemoryStorageBackend : IStorageBackend
@@ -166,6 +166,31 @@ public sealed class InMemoryStorageBackend : IStorageBackend
             }
         }
         return ValueTask.FromResult(next);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ListedObject>> ListObjectsAsync(string @namespace, string? afterId, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(@namespace);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var objects = new List<ListedObject>();
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            foreach (var (address, stored) in _objects)
+            {
+                if (address.Namespace == @namespace && (afterId is null || string.CompareOrdinal(address.Id, afterId) > 0))
+                {
+                    objects.Add(new ListedObject(address.Id, stored.Name, stored.Entries.Count > 0));
+                }
+            }
+        }
+        objects.Sort(static (x, y) => string.CompareOrdinal(x.Id, y.Id));
+        if (objects.Count > limit)
+        {
+            objects.RemoveRange(limit, objects.Count - limit);
+        }
+        return ValueTask.FromResult<IReadOnlyList<ListedObject>>(objects);
     }
 
     /// <summary>Drops everything; later calls throw <see cref="ObjectDisposedException"/>.</summary>

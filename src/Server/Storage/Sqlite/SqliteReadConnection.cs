@@ -14,6 +14,7 @@ internal sealed class SqliteReadConnection : IDisposable
     private readonly SqliteCommand _getAlarm;
     private readonly SqliteCommand _getAlarms;
     private readonly SqliteCommand _getNextAlarm;
+    private SqliteCommand? _listObjects;
     private readonly SqliteCommand?[] _lists = new SqliteCommand?[Descending * 2];
 
     public SqliteReadConnection(string path)
@@ -134,8 +135,29 @@ internal sealed class SqliteReadConnection : IDisposable
         return reader.Read() ? SqliteSchema.FromStored(reader.GetInt64(0)) : null;
     }
 
+    public IReadOnlyList<ListedObject> ListObjects(string @namespace, string? afterId, int limit)
+    {
+        // The UNIQUE (namespace, id) index gives the order and the start; every id is longer than "", so
+        // no bound is the same query. Ids are lowercase hex text, whose BINARY order is their bytes' order.
+        _listObjects ??= SqliteSchema.Prepare(_connection, """
+            SELECT o.id, o.name, EXISTS (SELECT 1 FROM entries e WHERE e.object = o.object) FROM objects o
+            WHERE o.namespace = $namespace AND o.id > $after ORDER BY o.id LIMIT $limit
+            """, "$namespace", "$after", "$limit");
+        _listObjects.Parameters["$namespace"].Value = @namespace;
+        _listObjects.Parameters["$after"].Value = afterId ?? "";
+        _listObjects.Parameters["$limit"].Value = limit;
+        var objects = new List<ListedObject>();
+        using var reader = _listObjects.ExecuteReader();
+        while (reader.Read())
+        {
+            objects.Add(new ListedObject(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt64(2) != 0));
+        }
+        return objects;
+    }
+
     public void Dispose()
     {
+        _listObjects?.Dispose();
         foreach (var command in _lists)
         {
             command?.Dispose();

@@ -151,6 +151,14 @@ public sealed class SqliteStorageBackend : IStorageBackend
     public ValueTask<DateTimeOffset?> GetNextAlarmTimeAsync(CancellationToken cancellationToken) =>
         Readers.ReadAsync(0, static (connection, _) => connection.GetNextAlarmTime(), cancellationToken);
 
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ListedObject>> ListObjectsAsync(string @namespace, string? afterId, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(@namespace);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return Readers.ReadAsync((@namespace, afterId, limit), static (connection, state) => connection.ListObjects(state.@namespace, state.afterId, state.limit), cancellationToken);
+    }
+
     /// <summary>Lets a commit in progress finish, waits for reads in progress, and closes the database.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -217,6 +217,53 @@ public sealed class AccessTokenTests(TokenServerFixture fixture) : IClassFixture
         Assert.Equal(HttpStatusCode.OK, granted.StatusCode);
     }
 
+    [Fact]
+    public async Task TheListingApiAndTheListingServiceShowAScopedTokenOnlyItsNamespaces()
+    {
+        using var http = new HttpClient { BaseAddress = Server.HttpAddress };
+        using (var all = await SendAsync(http, "/api/durable_objects/namespaces", Full))
+        {
+            var body = await all.Content.ReadAsStringAsync();
+            Assert.Contains("\"OTHER_PROBES\"", body);
+            Assert.Contains("\"PROBES\"", body);
+        }
+        using (var scoped = await SendAsync(http, "/api/durable_objects/namespaces", Scoped))
+        {
+            var body = await scoped.Content.ReadAsStringAsync();
+            Assert.Contains("\"PROBES\"", body);
+            Assert.DoesNotContain("OTHER_PROBES", body);
+            Assert.Contains("\"total_count\":1", body);
+        }
+        // Another namespace's objects are answered as an unknown namespace's: a scoped token learns nothing of it.
+        using (var foreign = await SendAsync(http, "/api/durable_objects/namespaces/OTHER_PROBES/objects", Scoped))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+        }
+        using (var own = await SendAsync(http, "/api/durable_objects/namespaces/PROBES/objects", Scoped))
+        {
+            Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+        }
+
+        await using (var client = await Server.ConnectAsync(Scoped))
+        {
+            Assert.Equal([SecuredServer.Probes], (await client.ListNamespacesAsync().ToListAsync()).Select(ns => ns.Name));
+        }
+        // The gRPC listing service admits callers as the handshake does.
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(Server.Address);
+        var invoker = channel.CreateCallInvoker();
+        foreach (var token in new[] { null, Wrong })
+        {
+            var headers = token is null ? null : new Grpc.Core.Metadata { { "authorization", "Bearer " + token } };
+            var refused = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await invoker.AsyncUnaryCall(
+                ListingRpc.ListNamespaces, null, new Grpc.Core.CallOptions(headers), new SourceGenDO.Wire.ListNamespacesRequest()));
+            Assert.Equal(Grpc.Core.StatusCode.Unauthenticated, refused.StatusCode);
+        }
+        var objects = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await invoker.AsyncUnaryCall(
+            ListingRpc.ListObjects, null, new Grpc.Core.CallOptions(new Grpc.Core.Metadata { { "authorization", "Bearer " + Scoped } }),
+            new SourceGenDO.Wire.ListObjectsRequest { Namespace = SecuredServer.OtherProbes }));
+        Assert.Equal(Grpc.Core.StatusCode.NotFound, objects.StatusCode);
+    }
+
     private static Task<HttpResponseMessage> SendAsync(HttpClient http, string path, string? token)
     {
         // Absolute, so that a path starting with "//" is a path, not an authority.

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SourceGenDO.Diagnostics;
 
 namespace SourceGenDO.Server.Storage;
 
@@ -197,12 +198,14 @@ internal sealed class GroupCommitter
         {
             return;
         }
+        var started = StorageTelemetry.Begin();
         try
         {
             KernelWait.Complete(_backend.CommitAsync(batches, CancellationToken.None));
         }
         catch (Exception e)
         {
+            StorageTelemetry.End(started, failed: true);
             _logger.LogError(e, "Committing {Batches} durable object write batches failed; none of them was applied, and their objects' callers get this error.", batches.Count);
             foreach (var queued in kept)
             {
@@ -211,6 +214,7 @@ internal sealed class GroupCommitter
             FailQueuedBehind(kept, e);
             return;
         }
+        StorageTelemetry.End(started, failed: false);
         foreach (var queued in kept)
         {
             queued.Completion.TrySetResult();

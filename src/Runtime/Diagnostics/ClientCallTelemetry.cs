@@ -29,7 +29,7 @@ internal struct ClientCallTelemetry
             _started = SourceGenDOMetrics.ClientCallDuration.Enabled ? Stopwatch.GetTimestamp() : 0,
         };
         // The caller's current span (a server span, inside an object) becomes the parent.
-        var parent = System.Diagnostics.Activity.Current;
+        var parent = CurrentActivity.ClearPlaceholder();
         var activity = SourceGenDOTelemetry.Source.CreateActivity(SpanNames.Of(@namespace, method), ActivityKind.Client);
         if (activity is not null)
         {
@@ -38,10 +38,10 @@ internal struct ClientCallTelemetry
                 CurrentActivity.TagCall(activity, @namespace, id, method);
             }
             activity.Start();
-            // The call is not an async method: the span must not stay current in the caller's code.
-            CurrentActivity.Restore(parent);
             telemetry._activity = activity;
         }
+        // The call is not an async method: the span must not stay current in the caller's code.
+        CurrentActivity.Restore(parent);
         return telemetry;
     }
 

@@ -10,6 +10,23 @@ namespace SourceGenDO.Diagnostics;
 /// </summary>
 internal static class CurrentActivity
 {
+    /// <summary>
+    /// Clears <see cref="Activity.Current"/> when it is a placeholder that decided nothing, and returns what
+    /// was current, for <see cref="Restore"/>. ASP.NET Core makes an activity for every request, listened to
+    /// or not, so that its logs carry a trace id; one that nobody records and that continues no caller's
+    /// trace would make a sampler that follows its parent (OpenTelemetry's default) drop SourceGenDO's span,
+    /// in an app that listens to SourceGenDO alone. Without it, the span starts the trace instead.
+    /// </summary>
+    public static Activity? ClearPlaceholder()
+    {
+        var current = Activity.Current;
+        if (current is { Recorded: false, ParentId: null } && current.Source.Name.Length == 0)
+        {
+            Activity.Current = null;
+        }
+        return current;
+    }
+
     /// <summary>Makes <paramref name="previous"/> current again, if something else became current meanwhile.</summary>
     public static void Restore(Activity? previous)
     {

@@ -10,7 +10,9 @@ internal static class EventTelemetry
 {
     /// <summary>
     /// The span of a route's request; a child of ASP.NET Core's span of the request when there is one
-    /// (then <see cref="ActivityKind.Internal"/>, since that one is the server's span).
+    /// (then <see cref="ActivityKind.Internal"/>, since that one is the server's span), else the server's span.
+    /// Call from an async method: the span is current until it stops, and what was current before is put
+    /// back when that method returns.
     /// </summary>
     public static Activity? StartRouteFetch(string @namespace, DurableObjectId id, HttpRequestMessage request)
     {
@@ -18,7 +20,8 @@ internal static class EventTelemetry
         {
             return null;
         }
-        var kind = Activity.Current is null ? ActivityKind.Server : ActivityKind.Internal;
+        // Left current by the async route code that calls this (and put back when it returns).
+        var kind = CurrentActivity.ClearPlaceholder() is { } ambient && Activity.Current == ambient ? ActivityKind.Internal : ActivityKind.Server;
         var activity = SourceGenDOTelemetry.Source.StartActivity(SpanNames.Of(@namespace, SpanNames.Fetch), kind);
         if (activity is { IsAllDataRequested: true })
         {

@@ -13,7 +13,7 @@ public sealed class MetricTests
     private const string Gates = "TELEMETRY_GATES";
     private const string Stores = "TELEMETRY_STORES";
 
-    private static Task<RunningServer> StartServerAsync() => RunningServer.StartAsync(options => options
+    private static Task<ObservedServer> StartServerAsync() => ObservedServer.StartAsync(options => options
         .AddNamespace<Counter>(Counters)
         .AddNamespace<Thrower>(Throwers)
         .AddNamespace<Gate>(Gates)
@@ -30,9 +30,8 @@ public sealed class MetricTests
     [Fact]
     public async Task CallsDurationsAndErrorsAreCountedByNamespaceMethodOutcomeAndKind()
     {
-        using var capture = new TelemetryCapture();
-        await using var server = await StartServerAsync();
-        await using var client = await server.ConnectAsync();
+        await using var observed = await StartServerAsync();
+        var (capture, server, client) = observed;
         var counter = client.GetNamespace<CounterStub>(Counters).GetByName(ServerFixture.UniqueName());
         for (var i = 1; i <= 3; i++)
         {
@@ -62,8 +61,8 @@ public sealed class MetricTests
     [Fact]
     public async Task ACallPastTheClientsBoundCountsAsOverloadedAndALostServerAsNetwork()
     {
-        using var capture = new TelemetryCapture();
-        var server = await StartServerAsync();
+        await using var observed = await StartServerAsync();
+        var (capture, server, _) = observed;
         await using var client = await DurableObjectClient.ConnectAsync(server.Address, new DurableObjectClientOptions { MaxQueuedCalls = 1 });
         var gates = client.GetNamespace<GateStub>(Gates);
         var gate = gates.GetByName(ServerFixture.UniqueName("gate"));
@@ -75,7 +74,7 @@ public sealed class MetricTests
         await capture.SumBecomes(1, Instruments.ClientErrors, Ns(Gates), Method("Ping"), Kind("overloaded"));
 
         // The server goes away with the call in flight: the call fails as a lost connection.
-        await server.DisposeAsync();
+        await server.StopAsync();
         var lost = await Assert.ThrowsAsync<DurableObjectException>(() => held);
         Assert.True(lost.Retryable);
         await capture.SumBecomes(1, Instruments.ClientErrors, Ns(Gates), Method("Wait"), Kind("network"));
@@ -85,9 +84,8 @@ public sealed class MetricTests
     [Fact]
     public async Task GaugesFollowLiveActivationsQueuedEventsAndOpenSockets()
     {
-        using var capture = new TelemetryCapture();
-        await using var server = await StartServerAsync();
-        await using var client = await server.ConnectAsync();
+        await using var observed = await StartServerAsync();
+        var (capture, server, client) = observed;
         var counters = client.GetNamespace<CounterStub>(Counters);
         foreach (var i in Enumerable.Range(0, 3))
         {
@@ -114,9 +112,8 @@ public sealed class MetricTests
     [Fact]
     public async Task StorageCommitsAreCountedAndTimed()
     {
-        using var capture = new TelemetryCapture();
-        await using var server = await StartServerAsync();
-        await using var client = await server.ConnectAsync();
+        await using var observed = await StartServerAsync();
+        var (capture, _, client) = observed;
         var store = client.GetNamespace<StoreStub>(Stores).GetByName(ServerFixture.UniqueName());
 
         Assert.Equal(0, capture.Sum(Instruments.StorageCommits, Outcome("ok")));

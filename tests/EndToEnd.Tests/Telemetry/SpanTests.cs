@@ -13,9 +13,8 @@ public sealed class SpanTests
     [Fact]
     public async Task ACallsClientAndServerSpansJoinAcrossTheWireWithItsTags()
     {
-        using var capture = new TelemetryCapture();
-        await using var server = await RunningServer.StartAsync();
-        await using var client = await server.ConnectAsync();
+        await using var observed = await ObservedServer.StartAsync();
+        var (capture, _, client) = observed;
         var name = ServerFixture.UniqueName("counter");
         var stub = client.GetNamespace<CounterStub>("COUNTERS").GetByName(name);
 
@@ -48,11 +47,41 @@ public sealed class SpanTests
     }
 
     [Fact]
+    public async Task TracedCallsMakeSystemDiagnosticsRaiseNoErrors()
+    {
+        // Activity reports misuse (stopping one twice, making a stopped one current) by throwing and
+        // catching an exception of its own: a tracing cost far above a span's, and a sign of a bug.
+        var misuses = 0;
+        void Count(object? sender, System.Runtime.ExceptionServices.FirstChanceExceptionEventArgs e)
+        {
+            if (e.Exception.StackTrace?.Contains("System.Diagnostics.Activity", StringComparison.Ordinal) == true)
+            {
+                Interlocked.Increment(ref misuses);
+            }
+        }
+        await using var observed = await ObservedServer.StartAsync();
+        var (capture, _, client) = observed;
+        var chain = ServerFixture.UniqueName("chain");
+        AppDomain.CurrentDomain.FirstChanceException += Count;
+        try
+        {
+            var stub = client.GetNamespace<RelayStub>("RELAYS").GetByName($"{chain}/1");
+            await Task.WhenAll(Enumerable.Range(0, 50).Select(i => stub.Pass(chain, 1, i)));
+            using var response = await client.GetNamespace<FetcherStub>("FETCHERS").GetByName(chain).FetchAsync("http://do/log?x");
+        }
+        finally
+        {
+            AppDomain.CurrentDomain.FirstChanceException -= Count;
+        }
+        await capture.SpansAsync(span => (Tag(span, "sourcegendo.object.name") as string)?.StartsWith(chain, StringComparison.Ordinal) == true, 202, "of the calls");
+        Assert.Equal(0, misuses);
+    }
+
+    [Fact]
     public async Task AThrowingCallMarksBothSpansAsErrorsWithTheExceptionType()
     {
-        using var capture = new TelemetryCapture();
-        await using var server = await RunningServer.StartAsync();
-        await using var client = await server.ConnectAsync();
+        await using var observed = await ObservedServer.StartAsync();
+        var (capture, _, client) = observed;
         var name = ServerFixture.UniqueName("thrower");
         var stub = client.GetNamespace<ThrowerStub>("THROWERS").GetByName(name);
 
@@ -73,9 +102,8 @@ public sealed class SpanTests
     [Fact]
     public async Task CallsAnObjectMakesToObjectsJoinTheTraceOfTheCallInProgress()
     {
-        using var capture = new TelemetryCapture();
-        await using var server = await RunningServer.StartAsync();
-        await using var client = await server.ConnectAsync();
+        await using var observed = await ObservedServer.StartAsync();
+        var (capture, _, client) = observed;
         var chain = ServerFixture.UniqueName("chain");
 
         Assert.Equal(7, await client.GetNamespace<RelayStub>("RELAYS").GetByName($"{chain}/2").Pass(chain, 2, 7));
@@ -100,9 +128,8 @@ public sealed class SpanTests
     [Fact]
     public async Task AFetchThroughAStubHasJoinedSpansWithItsMethodPathAndStatus()
     {
-        using var capture = new TelemetryCapture();
-        await using var server = await RunningServer.StartAsync();
-        await using var client = await server.ConnectAsync();
+        await using var observed = await ObservedServer.StartAsync();
+        var (capture, _, client) = observed;
         var name = ServerFixture.UniqueName("fetcher");
 
         using var response = await client.GetNamespace<FetcherStub>("FETCHERS").GetByName(name).FetchAsync("http://do/log?first");
@@ -123,8 +150,8 @@ public sealed class SpanTests
     [Fact]
     public async Task ARequestThroughARouteHasASpanAndAHandlerFailureMarksIt()
     {
-        using var capture = new TelemetryCapture();
-        await using var server = await RunningServer.StartAsync();
+        await using var observed = await ObservedServer.StartAsync();
+        var (capture, server, _) = observed;
         using var http = new HttpClient { BaseAddress = server.HttpAddress };
         var room = ServerFixture.UniqueName("room");
         var failing = ServerFixture.UniqueName("room");
@@ -151,10 +178,9 @@ public sealed class SpanTests
     [Fact]
     public async Task EveryRunOfAnAlarmHasASpanWithItsRetryCount()
     {
-        using var capture = new TelemetryCapture();
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
-        await using var server = await RunningServer.StartAsync(time: time);
-        await using var client = await server.ConnectAsync();
+        await using var observed = await ObservedServer.StartAsync(time: time);
+        var (capture, _, client) = observed;
         var name = ServerFixture.UniqueName("alarm");
         var alarm = client.GetNamespace<AlarmsStub>("ALARMS").GetByName(name);
 

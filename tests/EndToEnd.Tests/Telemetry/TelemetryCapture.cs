@@ -13,6 +13,36 @@ public sealed class TelemetryCollection
     public const string Name = "Telemetry";
 }
 
+/// <summary>A test server with OpenTelemetry listening from before it started, and a client connected to it.</summary>
+internal sealed class ObservedServer : IAsyncDisposable
+{
+    private ObservedServer(TelemetryCapture capture, RunningServer server, DurableObjectClient client) =>
+        (Capture, Server, Client) = (capture, server, client);
+
+    public TelemetryCapture Capture { get; }
+
+    public RunningServer Server { get; }
+
+    public DurableObjectClient Client { get; }
+
+    public static async Task<ObservedServer> StartAsync(Action<SourceGenDO.Server.DurableObjectsOptions>? configure = null, TimeProvider? time = null)
+    {
+        var capture = new TelemetryCapture();
+        var server = await RunningServer.StartAsync(configure, time: time);
+        return new ObservedServer(capture, server, await server.ConnectAsync());
+    }
+
+    public void Deconstruct(out TelemetryCapture capture, out RunningServer server, out DurableObjectClient client) =>
+        (capture, server, client) = (Capture, Server, Client);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Client.DisposeAsync();
+        await Server.DisposeAsync();
+        Capture.Dispose();
+    }
+}
+
 /// <summary>
 /// OpenTelemetry wired as a user would (<c>AddSource</c>/<c>AddMeter</c> with <see cref="SourceGenDOTelemetry.Name"/>),
 /// exporting SourceGenDO's spans and metrics into memory for a test to read.

@@ -104,14 +104,9 @@ internal struct ServerCallTelemetry
         CurrentActivity.StopDetached(activity);
     }
 
-    /// <summary>Counts a call the server refused before it reached an object (no span).</summary>
-    public static void Refused(string? @namespace, Error error)
-    {
-        if (SourceGenDOMetrics.ServerObserved)
-        {
-            SourceGenDOMetrics.RecordCall(client: false, @namespace ?? TelemetryTags.OtherNamespace, TelemetryTags.OtherMethod, ErrorKinds.Of(error), startedTimestamp: 0);
-        }
-    }
+    /// <summary>Counts a call the server refused before it reached an object (no span); call when <see cref="SourceGenDOMetrics.ServerObserved"/>.</summary>
+    public static void Refused(string? @namespace, Error error) =>
+        SourceGenDOMetrics.RecordCall(client: false, @namespace ?? TelemetryTags.OtherNamespace, TelemetryTags.OtherMethod, ErrorKinds.Of(error), startedTimestamp: 0);
 
     /// <summary>What <see cref="Enter"/> made current, to put back.</summary>
     public readonly struct Scope(Activity? outer, bool active) : IDisposable

@@ -390,7 +390,10 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
 
     private void Refuse(in IncomingCallData call, Error error, int hold)
     {
-        ServerCallTelemetry.Refused(_channels.GetValueOrDefault(call.Channel)?.Host?.Name, error);
+        if (SourceGenDOMetrics.ServerObserved)
+        {
+            ServerCallTelemetry.Refused(_channels.GetValueOrDefault(call.Channel)?.Host?.Name, error);
+        }
         Complete(call.CallId, call.Cancellable, default, error, call.Args.Length);
         _writer.Release(hold);
         if (string.Equals(call.Method, FetchWire.Method, StringComparison.Ordinal) && _fetches.TryGetValue(call.CallId, out var fetch))

@@ -47,7 +47,7 @@ public static class SourceGenDOTelemetry
         /// <summary>How long calls took at the caller, from the call to its result (histogram, seconds; tags namespace, method, outcome).</summary>
         public const string ClientCallDuration = "sourcegendo.client.call.duration";
 
-        /// <summary>Calls through stubs that failed, by kind (counter, <c>{error}</c>; tags namespace, method, error.type).</summary>
+        /// <summary>Calls through stubs that failed, by kind (counter, <c>{error}</c>; tags namespace, method, kind).</summary>
         public const string ClientErrors = "sourcegendo.client.errors";
 
         /// <summary>Calls the server answered, counted as they are answered (counter, <c>{call}</c>; tags namespace, method, outcome).</summary>
@@ -56,7 +56,7 @@ public static class SourceGenDOTelemetry
         /// <summary>How long the server took over calls, from reading them to answering (histogram, seconds; tags namespace, method, outcome).</summary>
         public const string ServerCallDuration = "sourcegendo.server.call.duration";
 
-        /// <summary>Calls the server answered with an error, by kind (counter, <c>{error}</c>; tags namespace, method, error.type).</summary>
+        /// <summary>Calls the server answered with an error, by kind (counter, <c>{error}</c>; tags namespace, method, kind).</summary>
         public const string ServerErrors = "sourcegendo.server.errors";
 
         /// <summary>Live object instances (observable up-down counter, <c>{activation}</c>; tag namespace).</summary>

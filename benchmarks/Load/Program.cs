@@ -5,11 +5,12 @@ using SourceGenDO.Load.Roles;
 // One executable, several roles: the coordinator ("run") starts the others as separate processes.
 //   run [--rounds 3] [--warmup 2] [--seconds 10] [--scenarios seq,p64] [--systems sourcegendo,raw] [--out dir]
 //   durable [--rounds 3] [--warmup 2] [--seconds 10] [--scenarios durable-seq,durable-p64,durable-objects1000,memory] [--out dir]
+//   telemetry [--rounds 3] [--warmup 2] [--seconds 5] [--scenarios seq,p64] [--modes off,metrics,all] [--out dir]   listeners' cost, ratio to none in one run
 //   sockets [--sockets 10000] [--rooms 1000] [--room-kib 0] [--idle-seconds 2] [--out dir]   server memory, hibernated vs live
-//   server --system sourcegendo|raw --port P [--data DIR]
+//   server --system sourcegendo|raw --port P [--data DIR] [--telemetry off|metrics|all]
 //   server --system sockets --port P [--hibernate true|false] [--idle-seconds 2] [--room-kib 0]
 //   client --system sockets --port P [--sockets 10000] [--rooms 1000]
-//   client --system sourcegendo|raw|raw-packed --scenario seq|p64|p1024|objects1000|first-call --port P [--server-pid N]
+//   client --system sourcegendo|raw|raw-packed --scenario seq|p64|p1024|objects1000|first-call --port P [--server-pid N] [--telemetry off|metrics|all]
 //   client --system sourcegendo --scenario durable-seq|durable-p64|durable-objects1000|memory --port P [--server-pid N]
 //   client --system sqlite-tx --scenario durable-seq|durable-p64|durable-objects1000 --data DIR [--connections one|each]
 var role = args.FirstOrDefault() ?? "run";
@@ -22,6 +23,8 @@ switch (role)
         return await DurableRun.RunAsync(arguments);
     case "sockets":
         return await SocketMemoryRun.RunAsync(arguments);
+    case "telemetry":
+        return await TelemetryRun.RunAsync(arguments);
     case "server":
         await (arguments.Require("system") switch
         {
@@ -57,6 +60,6 @@ switch (role)
         Console.WriteLine(result.ToJson());
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown role \"{role}\": use run, durable, sockets, server or client.");
+        Console.Error.WriteLine($"Unknown role \"{role}\": use run, durable, sockets, telemetry, server or client.");
         return 2;
 }

@@ -166,7 +166,7 @@ internal static class DurableRun
     /// The machine's 1-minute load average: other work on the same cores (and the same disk) moves every
     /// figure, so the report says how busy the machine was.
     /// </summary>
-    private static double LoadAverage() => File.Exists("/proc/loadavg")
+    internal static double LoadAverage() => File.Exists("/proc/loadavg")
         ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture)
         : double.NaN;
 

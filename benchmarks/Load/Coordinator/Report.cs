@@ -133,7 +133,7 @@ internal sealed class Report(string environment, int rounds, double seconds)
         _ => nanoseconds.ToString("N1", CultureInfo.InvariantCulture) + " ns",
     };
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length == 0 ? 0 : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;

@@ -8,6 +8,7 @@ internal static class SgdoClientRole
 {
     public static async Task<ScenarioResult> RunAsync(Arguments arguments, Scenario scenario)
     {
+        TelemetryListener.Start(arguments);
         var address = new Uri($"http://127.0.0.1:{arguments.Require("port")}");
         await using var client = await DurableObjectClient.ConnectAsync(address);
         if (scenario.Durable)

@@ -12,6 +12,7 @@ internal static class SgdoServerRole
 
     public static async Task RunAsync(Arguments arguments)
     {
+        TelemetryListener.Start(arguments);
         var builder = ServerLifetime.CreateBuilder(arguments);
         builder.Services.AddDurableObjects(options =>
         {

@@ -158,7 +158,7 @@ internal sealed class ClientStream : FrameWriter<ClientEntry, OutgoingClientFram
             ReleaseContinuationHold();
             return callId;
         }
-        Queue(new ClientEntry(callId, channel, method, args, cancellable), alone);
+        Queue(new ClientEntry(callId, channel, method, args, cancellable, Trace: pending.Trace), alone);
         // Its body's chunks follow the call on the stream.
         fetch?.StartRequestBody();
         return callId;

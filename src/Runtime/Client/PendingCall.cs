@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Threading.Tasks.Sources;
+using SourceGenDO.Diagnostics;
 using SourceGenDO.Pooling;
 using SourceGenDO.Serialization;
 using SourceGenDO.Transport;
@@ -13,6 +15,9 @@ internal interface IPendingCall
 
     /// <summary>The channel the call was sent on.</summary>
     uint Channel { get; }
+
+    /// <summary>The call's span whose trace context goes on the wire with it; null when nobody traces the call.</summary>
+    Activity? Trace { get; }
 
     /// <summary>
     /// Completes the call with its result. With <paramref name="runContinuationInline"/>, a caller awaiting
@@ -56,6 +61,8 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
     private T _value = default!;
     private Exception? _failure;
     private int _holdGeneration;
+    // The call's span and timing: default, costing nothing, unless a listener wants them.
+    private ClientCallTelemetry _telemetry;
 
     private PendingCall()
     {
@@ -64,6 +71,11 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
     public ulong CallId { get; set; }
 
     public uint Channel { get; private set; }
+
+    public Activity? Trace => _telemetry.WireTrace;
+
+    /// <summary>The call's span, for tags only its caller knows; null when nobody traces the call.</summary>
+    public Activity? Activity => _telemetry.Activity;
 
     /// <summary>The call as its caller awaits it.</summary>
     public ValueTask<T> Awaitable => new(this, _core.Version);
@@ -80,6 +92,7 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
         call._method = method;
         call._readResult = readResult;
         call._owners = 2;
+        call._telemetry = ClientCallTelemetry.Start(channel.Namespace, channel.Id, method);
         return call;
     }
 
@@ -108,6 +121,7 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
         _cancellation.Dispose();
         _channel.OnCallFinished();
         _value = Decode(result, out _failure);
+        _telemetry.End(_channel.Namespace, _method, result.Error, _failure, _value is FetchHead head ? (int)head.Status : null);
         if (runContinuationInline)
         {
             ((IThreadPoolWorkItem)this).Execute();
@@ -217,6 +231,7 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
 
     private void SetException(Exception exception)
     {
+        _telemetry.End(_channel.Namespace, _method, null, exception);
         _channel.OnCallFinished();
         _core.SetException(exception);
         LetGo();
@@ -239,6 +254,7 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
         _readResult = null;
         _method = "";
         _cancellation = default;
+        _telemetry = default;
         CallId = 0;
         ObjectCache<PendingCall<T>>.Return(this);
     }

@@ -1,3 +1,4 @@
+using SourceGenDO.Diagnostics;
 using SourceGenDO.Serialization;
 using SourceGenDO.Transport.Fetch;
 
@@ -41,8 +42,9 @@ internal sealed partial class StubChannel
         }
         var fetch = new ClientFetch(streamed, Id, cancellationToken);
         var call = Send(FetchWire.Method, arguments, ReadFetchHead, cancellationToken, out var pending, fetch) is { } failed
-            ? new ValueTask<FetchHead>(failed)
+            ? new ValueTask<FetchHead>(ClientCallTelemetry.Refused(_namespace, FetchWire.Method, failed))
             : pending!.Awaitable;
+        CurrentActivity.TagRequest(pending?.Activity, request);
         FetchHead head;
         try
         {

@@ -1,5 +1,6 @@
 using System.Text;
 using Google.Protobuf;
+using SourceGenDO.Diagnostics;
 using SourceGenDO.Serialization;
 using SourceGenDO.Wire;
 
@@ -34,19 +35,22 @@ internal sealed partial class StubChannel
 
     public DurableObjectId Id { get; }
 
+    /// <summary>The namespace of the object, as the stub's spans and metrics name it.</summary>
+    public string Namespace => _namespace;
+
     /// <summary>
     /// Sends a call with the arguments encoded in <paramref name="arguments"/>; the result is decoded by
     /// <paramref name="readResult"/>. The returned awaitable is pooled: await it once.
     /// </summary>
     public ValueTask<T> Invoke<T>(string method, WireWriter arguments, ResultReader<T> readResult, CancellationToken cancellationToken) =>
         Send(method, arguments, readResult, cancellationToken, out var pending) is { } failed
-            ? new ValueTask<T>(failed)
+            ? new ValueTask<T>(ClientCallTelemetry.Refused(_namespace, method, failed))
             : pending!.Awaitable;
 
     /// <summary>Sends a call of a method without a result; see <see cref="Invoke{T}"/>.</summary>
     public ValueTask InvokeWithoutResult(string method, WireWriter arguments, CancellationToken cancellationToken) =>
         Send<object?>(method, arguments, null, cancellationToken, out var pending) is { } failed
-            ? new ValueTask(failed)
+            ? new ValueTask(ClientCallTelemetry.Refused(_namespace, method, failed))
             : pending!.AwaitableWithoutResult;
 
     /// <summary>Sends a call, or returns the completed task of a call that cannot be sent.</summary>

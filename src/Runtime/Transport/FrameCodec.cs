@@ -23,7 +23,7 @@ internal static class FrameCodec
 
     // Field numbers of protos/sourcegendo.proto.
     private const int ClientOpens = 1, ClientCalls = 2, ClientCancels = 3, ClientCloses = 4, ClientChunks = 5, ClientCredits = 6;
-    private const int CallId = 1, CallChannel = 2, CallMethod = 3, CallArgs = 4, CallCancellable = 5;
+    private const int CallId = 1, CallChannel = 2, CallMethod = 3, CallArgs = 4, CallCancellable = 5, CallTraceParent = 6, CallTraceState = 7;
     private const int ServerResults = 1, ServerClosed = 2, ServerChunks = 3, ServerCredits = 4;
     private const int ResultCallId = 1, ResultValue = 2, ResultError = 3;
     private const int ChunkCallId = 1, ChunkData = 2, ChunkEnd = 3, ChunkError = 4;
@@ -71,9 +71,14 @@ internal static class FrameCodec
         }
         var call = 2 + VarintSize(entry.CallId) + VarintSize(entry.Channel)
             + FieldSize(Encoding.UTF8.GetByteCount(entry.Method!)) + FieldSize(entry.Args.Length)
-            + (entry.Cancellable ? 2 : 0);
+            + (entry.Cancellable ? 2 : 0)
+            + (entry.Trace is { } trace ? SizeOfTrace(trace) : 0);
         return FieldSize(call);
     }
+
+    // A W3C traceparent is ASCII; a tracestate is ASCII too by the W3C's rules, but counted as UTF-8 all the same.
+    private static int SizeOfTrace(System.Diagnostics.Activity trace) =>
+        FieldSize(trace.Id!.Length) + (trace.TraceStateString is { Length: > 0 } state ? FieldSize(Encoding.UTF8.GetByteCount(state)) : 0);
 
     /// <summary>The bytes <see cref="Encode(OutgoingServerFrame)"/> writes for <paramref name="entry"/>.</summary>
     public static int SizeOf(in ServerEntry entry)
@@ -181,6 +186,14 @@ internal static class FrameCodec
                 if (entry.Cancellable)
                 {
                     writer.WriteBool(CallCancellable, true);
+                }
+                if (entry.Trace is { } trace)
+                {
+                    writer.WriteString(CallTraceParent, trace.Id);
+                    if (trace.TraceStateString is { Length: > 0 } state)
+                    {
+                        writer.WriteString(CallTraceState, state);
+                    }
                 }
                 writer.EndMessage(start);
             }
@@ -315,6 +328,7 @@ internal static class FrameCodec
         var method = "";
         ReadOnlyMemory<byte> args = default;
         var cancellable = false;
+        ReadOnlyMemory<byte> traceParent = default, traceState = default;
         var reader = new WireReader(payload.AsSpan(offset, length));
         while (reader.ReadTag(out var field))
         {
@@ -337,12 +351,20 @@ internal static class FrameCodec
                 case CallCancellable:
                     cancellable = reader.ReadBool();
                     break;
+                case CallTraceParent:
+                    var (parentOffset, parentLength) = reader.ReadLengthDelimitedRange();
+                    traceParent = payload.AsMemory(offset + parentOffset, parentLength);
+                    break;
+                case CallTraceState:
+                    var (stateOffset, stateLength) = reader.ReadLengthDelimitedRange();
+                    traceState = payload.AsMemory(offset + stateOffset, stateLength);
+                    break;
                 default:
                     reader.Skip();
                     break;
             }
         }
-        return new IncomingCallData(callId, channel, method, args, cancellable);
+        return new IncomingCallData(callId, channel, method, args, cancellable, traceParent, traceState);
     }
 
     private static IncomingBodyChunk DecodeChunk(byte[] payload, int offset, int length)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using SourceGenDO.Pooling;
 using SourceGenDO.Serialization;
 using SourceGenDO.Wire;
@@ -12,6 +13,7 @@ namespace SourceGenDO.Transport;
 /// <summary>
 /// One entry of a frame a client sends: an open, a call, a cancellation, a close, or a piece of a fetch
 /// body (<see cref="Part"/>: a chunk of a request body in <see cref="Args"/>, or credit for a response body).
+/// A call traced by a listener carries its span in <see cref="Trace"/>, whose W3C context goes on the wire.
 /// </summary>
 internal readonly record struct ClientEntry(
     ulong CallId = 0,
@@ -23,7 +25,8 @@ internal readonly record struct ClientEntry(
     bool IsCancel = false,
     bool IsClose = false,
     BodyPart Part = BodyPart.None,
-    BodySignal Body = default);
+    BodySignal Body = default,
+    Activity? Trace = null);
 
 /// <summary>Which body entry (BodyChunk, BodyCredit of protos/sourcegendo.proto) an entry is; None for every other entry.</summary>
 internal enum BodyPart : byte
@@ -69,8 +72,13 @@ internal static class FramePool
     public const int SharedCapacity = 64;
 }
 
-/// <summary>A call as the server reads it; <see cref="Args"/> is a slice of its frame's bytes.</summary>
-internal readonly record struct IncomingCallData(ulong CallId, uint Channel, string Method, ReadOnlyMemory<byte> Args, bool Cancellable);
+/// <summary>
+/// A call as the server reads it; <see cref="Args"/>, and the caller's W3C <see cref="TraceParent"/> and
+/// <see cref="TraceState"/> when it sent them (empty otherwise), are slices of its frame's bytes.
+/// </summary>
+internal readonly record struct IncomingCallData(
+    ulong CallId, uint Channel, string Method, ReadOnlyMemory<byte> Args, bool Cancellable,
+    ReadOnlyMemory<byte> TraceParent = default, ReadOnlyMemory<byte> TraceState = default);
 
 /// <summary>
 /// A client frame as the server reads it, sorted into the order it is handled in. Frames are reused:

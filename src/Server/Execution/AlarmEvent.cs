@@ -1,3 +1,5 @@
+using SourceGenDO.Diagnostics;
+
 namespace SourceGenDO.Server.Execution;
 
 /// <summary>
@@ -26,12 +28,14 @@ internal sealed class AlarmEvent
 
     private async Task RunAsync()
     {
+        System.Diagnostics.Activity? span = null;
         try
         {
             if (_activation.BeginEvent(Start, this) is not { } instance)
             {
                 return;
             }
+            span = _info is null ? null : EventTelemetry.StartAlarm(_activation.Namespace, _activation.Id, _info);
             var storage = _activation.Storage;
             // The scheduler read the alarm a moment ago; the object may have deleted or moved it since.
             if (_info is not null && await storage.GetAlarmAsync().ConfigureAwait(true) is { } set && SameTime(set, _scheduledTime))
@@ -44,11 +48,13 @@ internal sealed class AlarmEvent
             }
             // Done only once the deletion is durable: the scheduler must not find the alarm still stored.
             await storage.SyncAsync().ConfigureAwait(true);
+            EventTelemetry.End(span, null);
             _activation.Exit();
             _done.TrySetResult();
         }
         catch (Exception e)
         {
+            EventTelemetry.End(span, e);
             _activation.Exit();
             _done.TrySetException(e);
         }

@@ -1,13 +1,18 @@
+using System.Diagnostics.Metrics;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SourceGenDO.Diagnostics;
 using SourceGenDO.Server.Hosting;
 using SourceGenDO.Wire;
 
 namespace SourceGenDO.Server.Execution;
 
-/// <summary>Every namespace the server hosts, built once from <see cref="DurableObjectsOptions"/>.</summary>
-internal sealed class DurableObjectHost
+/// <summary>
+/// Every namespace the server hosts, built once from <see cref="DurableObjectsOptions"/>. Registered with
+/// the observable instruments (live activations, queued events, open WebSockets) until disposed.
+/// </summary>
+internal sealed class DurableObjectHost : IServerGauges, IDisposable
 {
     private readonly Dictionary<string, NamespaceHost> _namespaces;
 
@@ -30,6 +35,7 @@ internal sealed class DurableObjectHost
                 IdKey = ByteString.CopyFrom(host.Key.Key),
             });
         }
+        ServerGauges.Register(this);
     }
 
     /// <summary>What clients learn when they connect.</summary>
@@ -38,4 +44,21 @@ internal sealed class DurableObjectHost
     public IReadOnlyCollection<NamespaceHost> Namespaces => _namespaces.Values;
 
     public bool TryGetNamespace(string name, out NamespaceHost host) => _namespaces.TryGetValue(name, out host!);
+
+    void IServerGauges.Read(GaugeKind kind, List<Measurement<long>> measurements)
+    {
+        foreach (var host in _namespaces.Values)
+        {
+            var value = kind switch
+            {
+                GaugeKind.Activations => host.ActivationCount,
+                GaugeKind.QueuedEvents => host.EventCount,
+                _ => host.Sockets.Count,
+            };
+            measurements.Add(new Measurement<long>(value, new KeyValuePair<string, object?>(TelemetryTags.Namespace, host.Name)));
+        }
+    }
+
+    /// <summary>Leaves the observable instruments: a server disposed reports nothing more.</summary>
+    public void Dispose() => ServerGauges.Unregister(this);
 }

@@ -47,6 +47,9 @@ internal sealed class NamespaceHost
 
     public int ActivationCount => _activations.Count;
 
+    /// <summary>The events in progress or queued at every live activation (enumerating takes no lock).</summary>
+    public long EventCount => _activations.Sum(static pair => (long)pair.Value.EventCount);
+
     /// <summary>The accepted WebSockets of the namespace's objects, kept while their instances hibernate.</summary>
     public NamespaceSockets Sockets { get; }
 

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using SourceGenDO.Diagnostics;
 using SourceGenDO.Server.Execution;
 
 namespace SourceGenDO.Server.Http;
@@ -14,12 +16,15 @@ internal sealed class FetchEvent
 
     private readonly ObjectActivation _activation;
     private readonly HttpRequestMessage _request;
+    private readonly Activity? _span;
     private readonly TaskCompletionSource<HttpResponseMessage> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public FetchEvent(ObjectActivation activation, HttpRequestMessage request)
+    /// <summary>An event for <paramref name="request"/>; <paramref name="span"/> is the request's span, which the handler's code sees as current.</summary>
+    public FetchEvent(ObjectActivation activation, HttpRequestMessage request, Activity? span = null)
     {
         _activation = activation;
         _request = request;
+        _span = span;
     }
 
     /// <summary>The response; faults with what the handler threw, or with the reset (<see cref="DurableObjectException.DurableObjectReset"/>).</summary>
@@ -27,6 +32,7 @@ internal sealed class FetchEvent
 
     private async Task RunAsync()
     {
+        EventTelemetry.Adopt(_span);
         try
         {
             if (_activation.BeginEvent(Start, this) is not { } instance)

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.WebSockets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using SourceGenDO.Diagnostics;
 using SourceGenDO.Dispatch;
 using SourceGenDO.Server.Execution;
 using SourceGenDO.Server.Security;
@@ -145,19 +146,24 @@ internal sealed class ObjectRoute
             await WriteTextAsync(context, HttpStatusCode.ServiceUnavailable, RemoteErrors.OverloadedMessage).ConfigureAwait(false);
             return null;
         }
-        var fetch = new FetchEvent(activation, request);
+        using var span = EventTelemetry.StartRouteFetch(_namespace.Name, id, request);
+        var fetch = new FetchEvent(activation, request, span);
         activation.Scheduler.PostEvent(FetchEvent.Start, fetch);
         try
         {
-            return await fetch.Completion.ConfigureAwait(false);
+            var response = await fetch.Completion.ConfigureAwait(false);
+            CurrentActivity.TagStatus(span, (int)response.StatusCode);
+            return response;
         }
         catch (DurableObjectException e) when (e.DurableObjectReset)
         {
+            EventTelemetry.Fail(span, e);
             upgrade?.Refuse();
             await WriteTextAsync(context, HttpStatusCode.ServiceUnavailable, $"The durable object was reset and did not answer: {e.Message} Retry the request.").ConfigureAwait(false);
         }
         catch (Exception e)
         {
+            EventTelemetry.Fail(span, e);
             upgrade?.Refuse();
             Logger.LogError(e, "The Fetch handler of durable object {Namespace}/{Id} threw, answering {Method} {Path}.", _namespace.Name, id, context.Request.Method, context.Request.Path);
             await WriteTextAsync(context, HttpStatusCode.InternalServerError, $"The durable object's Fetch handler threw {e.GetType().Name}; the server log has the details.").ConfigureAwait(false);

@@ -77,6 +77,9 @@ internal class DurableObjectsService
     public virtual async Task Connect(
         IAsyncStreamReader<IncomingClientFrame> requestStream, IServerStreamWriter<OutgoingServerFrame> responseStream, ServerCallContext context)
     {
+        // The calls' spans are children of their callers' spans (or traces of their own), not of the
+        // HTTP request that carries the stream for hours, nor of an object's call that opened it in-process.
+        System.Diagnostics.Activity.Current = null;
         // Cancelled when the client leaves, when a write fails, or when a stopping server is drained.
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         // The in-process stream carries the calls objects make to objects: bounding it could leave an

@@ -1,3 +1,4 @@
+using SourceGenDO.Diagnostics;
 using SourceGenDO.Dispatch;
 using SourceGenDO.Pooling;
 using SourceGenDO.Serialization;
@@ -31,6 +32,8 @@ internal sealed class IncomingCall
     private Task? _durable;
     // The fetch this call carries (method FetchWire.Method), or null for an ordinary call.
     private ServerFetch? _fetch;
+    // The call's span and timing: default, costing nothing, unless a listener wants them.
+    private ServerCallTelemetry _telemetry;
 
     private IncomingCall()
     {
@@ -50,11 +53,14 @@ internal sealed class IncomingCall
         incoming._call = call;
         incoming._cancellation = cancellation;
         incoming._hold = hold;
+        incoming._telemetry = ServerCallTelemetry.Start(activation.Namespace, activation.Id, call);
         return incoming;
     }
 
     private void Run()
     {
+        // The object's code of this turn runs under the call's span (none unless someone listens).
+        using var span = _telemetry.Enter();
         if (_waitedForGate)
         {
             // The hold was released when the first try ended.
@@ -234,6 +240,8 @@ internal sealed class IncomingCall
         var call = _call;
         var holdsNothing = _answersLater;
         var fetch = _fetch;
+        var telemetry = _telemetry;
+        _telemetry = default;
         // Nothing below touches this instance: the next call may take it at once.
         _fetch = null;
         _stream = null!;
@@ -247,6 +255,7 @@ internal sealed class IncomingCall
         // The event ends before its answer leaves: a caller holding the result finds the event counted out
         // (and the idle time stamped) already.
         activation.Exit();
+        telemetry.End(activation.Namespace, call.Method, error);
         stream.Complete(call.CallId, call.Cancellable, value, error, call.Args.Length, holdsNothing);
         // A streamed response body follows its head.
         fetch?.OnAnswered(delivered: error is null);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Google.Protobuf;
+using SourceGenDO.Diagnostics;
 using SourceGenDO.Serialization;
 using SourceGenDO.Transport;
 using SourceGenDO.Transport.Fetch;
@@ -103,6 +104,9 @@ internal sealed class ServerFetch : IBodySignals, IBodyChunkSink
     public async ValueTask<ReadOnlyMemory<byte>> InvokeAsync(DurableObject instance, CancellationToken cancellationToken)
     {
         var request = _request = BuildRequest();
+        // The call's span, current as the object's code starts (IncomingCall), before that code can change it.
+        var span = System.Diagnostics.Activity.Current;
+        CurrentActivity.TagRequest(span, request);
         if (cancellationToken.CanBeCanceled && RequestBody is { } body)
         {
             _callCancellation = cancellationToken.UnsafeRegister(
@@ -112,6 +116,7 @@ internal sealed class ServerFetch : IBodySignals, IBodyChunkSink
         var response = _response = await instance.Fetch(request)
             ?? throw new InvalidOperationException($"{instance.GetType().FullName}.Fetch returned null instead of a response.");
         var head = new FetchResponse { Status = (uint)response.StatusCode };
+        CurrentActivity.TagStatus(span, (int)response.StatusCode);
         if (response.ReasonPhrase is { } reason)
         {
             head.Reason = reason;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Grpc.Core;
+using SourceGenDO.Diagnostics;
 using SourceGenDO.Pooling;
 using SourceGenDO.Serialization;
 using SourceGenDO.Server.Execution;
@@ -393,6 +394,10 @@ internal sealed class ServerStream : FrameWriter<ServerEntry, OutgoingServerFram
 
     private void Refuse(in IncomingCallData call, Error error, int hold)
     {
+        if (SourceGenDOMetrics.ServerObserved)
+        {
+            ServerCallTelemetry.Refused(_channels.GetValueOrDefault(call.Channel)?.Host?.Name, error);
+        }
         Complete(call.CallId, call.Cancellable, default, error, call.Args.Length);
         _writer.Release(hold);
         if (string.Equals(call.Method, FetchWire.Method, StringComparison.Ordinal) && _fetches.TryGetValue(call.CallId, out var fetch))

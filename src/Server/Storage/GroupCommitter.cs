@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SourceGenDO.Server.Health;
+using SourceGenDO.Diagnostics;
 
 namespace SourceGenDO.Server.Storage;
 
@@ -202,12 +203,14 @@ internal sealed class GroupCommitter
         {
             return;
         }
+        var started = StorageTelemetry.Begin();
         try
         {
             KernelWait.Complete(_backend.CommitAsync(batches, CancellationToken.None));
         }
         catch (Exception e)
         {
+            StorageTelemetry.End(started, failed: true);
             _logger.LogError(e, "Committing {Batches} durable object write batches failed; none of them was applied, and their objects' callers get this error.", batches.Count);
             Outcomes.RecordFailure(e);
             foreach (var queued in kept)
@@ -218,6 +221,7 @@ internal sealed class GroupCommitter
             return;
         }
         Outcomes.RecordSuccess();
+        StorageTelemetry.End(started, failed: false);
         foreach (var queued in kept)
         {
             queued.Completion.TrySetResult();

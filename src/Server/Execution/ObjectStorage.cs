@@ -26,6 +26,9 @@ internal sealed class ObjectStorage : IObjectStorageCore
     private readonly Task _predecessor;
     private ObjectWriteBatch? _open;
     private TaskCompletionSource? _openDone;
+    // True when the open batch's flush found a commit of this object still in flight: the batch stays
+    // open, later writes join it, and it is handed over when that commit completes (see Flush).
+    private bool _flushDeferred;
     private long _openSequence;
     private long _nextSequence;
     private Task _lastCommit = Task.CompletedTask;
@@ -422,7 +425,17 @@ internal sealed class ObjectStorage : IObjectStorageCore
         return _open;
     }
 
-    /// <summary>Hands the open batch to the group committer.</summary>
+    /// <summary>
+    /// Hands the open batch to the group committer, or, while a commit of this object is in flight, leaves
+    /// it open for the writes still to come until that commit completes.
+    /// </summary>
+    /// <remarks>
+    /// So an object has at most one batch in the committer: the writes of every turn that runs while one
+    /// commit is in flight become one batch, with one completion that releases all their held answers,
+    /// instead of a batch per turn with its bookkeeping, its statements in the commit and its release each.
+    /// It delays nothing: the next commit cannot start before the one in flight is done anyway, and the
+    /// batch is handed over, from the completion, before that commit's batches are acknowledged.
+    /// </remarks>
     private void Flush()
     {
         ObjectWriteBatch batch;
@@ -434,6 +447,12 @@ internal sealed class ObjectStorage : IObjectStorageCore
             {
                 return;
             }
+            if (_commitsInFlight > 0)
+            {
+                _flushDeferred = true;
+                return;
+            }
+            _flushDeferred = false;
             batch = _open;
             done = _openDone!;
             sequence = _openSequence;
@@ -468,6 +487,7 @@ internal sealed class ObjectStorage : IObjectStorageCore
         var batch = completion.Batch;
         if (commit.IsCompletedSuccessfully)
         {
+            bool next;
             lock (_sync)
             {
                 _commitsInFlight--;
@@ -482,6 +502,11 @@ internal sealed class ObjectStorage : IObjectStorageCore
                         entry.DirtyUntil = 0;
                     }
                 }
+                next = _flushDeferred && _commitsInFlight == 0;
+            }
+            if (next)
+            {
+                Flush();
             }
             if (batch.AlarmChanged || batch.DeleteAll)
             {

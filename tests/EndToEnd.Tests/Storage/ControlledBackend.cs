@@ -15,6 +15,9 @@ internal sealed class ControlledBackend : IStorageBackend
 
     public Door Commits { get; } = new();
 
+    /// <summary>Every commit applied, in order: its batches.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<IReadOnlyList<ObjectWriteBatch>> Applied { get; } = new();
+
     /// <summary>When set, the next commit throws this and applies nothing.</summary>
     public Exception? FailNextCommit { get; set; }
 
@@ -43,6 +46,7 @@ internal sealed class ControlledBackend : IStorageBackend
             throw failure;
         }
         await _inner.CommitAsync(batches, cancellationToken).ConfigureAwait(false);
+        Applied.Enqueue([.. batches]);
     }
 
     public ValueTask<IReadOnlyList<StoredAlarm>> GetAlarmsAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken) =>

@@ -190,6 +190,37 @@ public sealed class GateOrderTests : IAsyncLifetime
         Assert.Equal("null|null", await call);
     }
 
+    [Fact]
+    public async Task WritesMadeWhileTheObjectsCommitIsInFlightBecomeOneNextBatch()
+    {
+        var probe = _client.GetNamespace<GateProbeStub>("GATE_PROBES").GetByName(ServerFixture.UniqueName());
+        await probe.Mark("warm");
+        var address = new ObjectAddress("GATE_PROBES", probe.Id.ToString());
+        _backend.Commits.Shut();
+
+        var first = probe.WriteAndReturn("a");
+        await Eventually.True(() => _backend.Commits.Waiting == 1, "the first write's commit waits in the backend");
+        // Three more turns, each a call that writes; the mark runs after them (events run in order).
+        var later = new[] { probe.WriteAndReturn("b"), probe.WriteAndReturn("c"), probe.WriteAndReturn("d") };
+        var mark = probe.Mark("after-writes");
+        await Eventually.True(() => LogOf(probe).Contains("after-writes"), "the later calls ran");
+        Assert.Equal(1, _backend.Commits.Waiting);
+        Assert.False(first.IsCompleted || later.Any(static call => call.IsCompleted), "an answer left before its write was durable");
+
+        _backend.Commits.Open();
+        Assert.Equal("a", await first);
+        Assert.Equal(["b", "c", "d"], await Task.WhenAll(later));
+        await mark;
+
+        // The first commit, then one batch for everything written while it was in flight.
+        var batches = _backend.Applied.SelectMany(static commit => commit).Where(batch => batch.Address == address).ToList();
+        Assert.Equal(2, batches.Count);
+        // The values as stored (the string's codec ends with its UTF-8 text).
+        Assert.EndsWith("a", System.Text.Encoding.UTF8.GetString(batches[0].Writes["written"]!));
+        Assert.EndsWith("d", System.Text.Encoding.UTF8.GetString(batches[1].Writes["written"]!));
+        Assert.Equal("d", await probe.ReadCold("written"));
+    }
+
     private int EventsOf(GateProbeStub probe)
     {
         var host = _server.App.Services.GetRequiredService<DurableObjectHost>();

@@ -27,6 +27,7 @@ public sealed class FreshProjectTests(PackedPackages packages, ITestOutputHelper
         // Restored from the folder into the solution's own packages folder, at the version just packed.
         Assert.True(Directory.Exists(app.Combine("packages", "sourcegendo", packages.Version)), "SourceGenDO was not restored from the local folder.");
         Assert.True(Directory.Exists(app.Combine("packages", "sourcegendo.server", packages.Version)), "SourceGenDO.Server was not restored from the local folder.");
+        log.WriteLine($"packages restored into the solution's own folder (the rest came from the machine's): {string.Join(", ", Directory.GetDirectories(app.Combine("packages")).Select(Path.GetFileName).Order())}");
 
         var data = app.Combine("data");
         var server = Output("Server", "Server.dll");

@@ -82,22 +82,7 @@ internal static class FreshProject
             }
             """);
 
-        directory.Write("Server/Server.csproj", $"""
-            <Project Sdk="Microsoft.NET.Sdk.Web">
-              <PropertyGroup>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                <!-- The AOT and trim analyzers check this app and the code generated into it. -->
-                <PublishAot>true</PublishAot>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="SourceGenDO.Server" Version="{version}" />
-                <Compile Include="../Shared/Counter.cs" />
-              </ItemGroup>
-            </Project>
-            """);
+        directory.Write("Server/Server.csproj", ProjectFile("Microsoft.NET.Sdk.Web", "SourceGenDO.Server", version));
         directory.Write("Server/Program.cs", """
             using System.Net;
             using FreshApp;
@@ -119,22 +104,7 @@ internal static class FreshProject
             await app.WaitForShutdownAsync();
             """);
 
-        directory.Write("Client/Client.csproj", $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                <PublishAot>true</PublishAot>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="SourceGenDO" Version="{version}" />
-                <Compile Include="../Shared/Counter.cs" />
-              </ItemGroup>
-            </Project>
-            """);
+        directory.Write("Client/Client.csproj", ProjectFile("Microsoft.NET.Sdk", "SourceGenDO", version));
         directory.Write("Client/Program.cs", """
             using FreshApp;
             using SourceGenDO;
@@ -154,6 +124,25 @@ internal static class FreshProject
             }
             """);
     }
+
+    /// <summary>An app compiling the shared object class, referencing <paramref name="package"/> and nothing else.</summary>
+    private static string ProjectFile(string sdk, string package, string version) => $"""
+        <Project Sdk="{sdk}">
+          <PropertyGroup>
+            <OutputType>Exe</OutputType>
+            <TargetFramework>net10.0</TargetFramework>
+            <Nullable>enable</Nullable>
+            <ImplicitUsings>enable</ImplicitUsings>
+            <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+            <!-- The AOT and trim analyzers check the app and the code generated into it. -->
+            <PublishAot>true</PublishAot>
+          </PropertyGroup>
+          <ItemGroup>
+            <PackageReference Include="{package}" Version="{version}" />
+            <Compile Include="../Shared/Counter.cs" />
+          </ItemGroup>
+        </Project>
+        """;
 
     /// <summary>The enabled package sources and the global packages folder that NuGet sees from <paramref name="directory"/>.</summary>
     private static async Task<(IReadOnlyList<string> Sources, string GlobalPackages)> MachineNuGetAsync(string directory)

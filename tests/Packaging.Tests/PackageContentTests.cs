@@ -11,10 +11,7 @@ public sealed class PackageContentTests(PackedPackages packages)
     public void TheRuntimePackageCarriesTheGeneratorAsAnAnalyzerAndOnlyItsOwnDependencies()
     {
         using var package = ZipFile.OpenRead(packages.RuntimePackage);
-        var files = package.Entries.Select(entry => entry.FullName).ToHashSet();
-        Assert.Contains("lib/net10.0/SourceGenDO.Runtime.dll", files);
-        Assert.Contains("lib/net10.0/SourceGenDO.Runtime.xml", files);
-        Assert.Contains("PACKAGE.md", files);
+        AssertLibraryWithDocsAndReadme(package, "SourceGenDO.Runtime");
         // The generator, as built (netstandard2.0), where the compiler loads analyzers for C# projects.
         var generator = package.GetEntry("analyzers/dotnet/cs/SourceGenDO.Generator.dll");
         Assert.NotNull(generator);
@@ -32,10 +29,8 @@ public sealed class PackageContentTests(PackedPackages packages)
     public void TheServerPackageDependsOnTheRuntimePackageWithItsAnalyzers()
     {
         using var package = ZipFile.OpenRead(packages.ServerPackage);
-        var files = package.Entries.Select(entry => entry.FullName).ToHashSet();
-        Assert.Contains("lib/net10.0/SourceGenDO.Server.dll", files);
-        Assert.Contains("PACKAGE.md", files);
-        Assert.DoesNotContain(files, file => file.StartsWith("analyzers/", StringComparison.Ordinal));
+        AssertLibraryWithDocsAndReadme(package, "SourceGenDO.Server");
+        Assert.DoesNotContain(package.Entries, entry => entry.FullName.StartsWith("analyzers/", StringComparison.Ordinal));
 
         var nuspec = Nuspec(package);
         AssertMetadata(nuspec, "SourceGenDO.Server");
@@ -66,6 +61,14 @@ public sealed class PackageContentTests(PackedPackages packages)
                 .Count(information => metadata.GetGuid(information.Kind) == embeddedSourceKind);
             Assert.True(metadata.Documents.Count > 10 && embedded == metadata.Documents.Count, $"{assembly}.pdb embeds {embedded} of its {metadata.Documents.Count} sources.");
         }
+    }
+
+    private static void AssertLibraryWithDocsAndReadme(ZipArchive package, string assembly)
+    {
+        var files = package.Entries.Select(entry => entry.FullName).ToHashSet();
+        Assert.Contains($"lib/net10.0/{assembly}.dll", files);
+        Assert.Contains($"lib/net10.0/{assembly}.xml", files);
+        Assert.Contains("PACKAGE.md", files);
     }
 
     private void AssertMetadata(XElement nuspec, string id)

@@ -14,7 +14,7 @@ namespace SourceGenDO.Packaging.Tests;
 /// as native binaries: Counter (server and client in one program: generated stubs over gRPC, SQLite
 /// storage) and Chat (HTTP routes into objects, WebSockets, SQLite storage).
 /// </summary>
-public sealed partial class NativeAotTests(ITestOutputHelper log)
+public sealed partial class NativeAotTests(NativeAotTests.BuildFolder build, ITestOutputHelper log) : IClassFixture<NativeAotTests.BuildFolder>
 {
     // Under the blame-hang timeout (5 min a test) that scripts/test sets; a quiet 2-core machine takes 1 to 2 min.
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(4.5);
@@ -112,6 +112,10 @@ public sealed partial class NativeAotTests(ITestOutputHelper log)
                 // This machine's portable RID (linux-x64); only the app gets it, the libraries it references are built as usual.
                 "-r", RuntimeInformation.RuntimeIdentifier,
                 "-o", output, "-warnaserror", "-p:TrimmerSingleWarn=false",
+                // Every project's bin/ and obj/ in a folder of this class's own: the publish restores and
+                // builds for the RID, and writes nothing into the source tree, where other test projects
+                // of the same `dotnet test` may be building at the same time.
+                "--artifacts-path", build.Path,
                 "-nodeReuse:false", "-p:UseSharedCompilation=false"),
             PublishTimeout);
         result.EnsureSucceeded();
@@ -175,6 +179,16 @@ public sealed partial class NativeAotTests(ITestOutputHelper log)
                 return message;
             }
         }
+    }
+
+    /// <summary>Where both samples' publishes build, so the libraries they share are built once.</summary>
+    public sealed class BuildFolder : IDisposable
+    {
+        private readonly TemporaryDirectory _directory = new("aot-build");
+
+        public string Path => _directory.Path;
+
+        public void Dispose() => _directory.Dispose();
     }
 
     [GeneratedRegex(@"\bIL[23]\d{3}\b")]

@@ -7,7 +7,7 @@ namespace Shop;
 /// Calls a <see cref="global::Shop.ProfileObject"/> durable object. Get one from the class's
 /// namespace; calls through one stub start on the object in the order they are made.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 public sealed class ProfileObjectStub : global::SourceGenDO.DurableObjectStub, global::SourceGenDO.IDurableObjectStub<global::Shop.ProfileObjectStub>
 {
     private ProfileObjectStub(global::SourceGenDO.StubContext context) : base(context)
@@ -56,7 +56,7 @@ public sealed class ProfileObjectStub : global::SourceGenDO.DurableObjectStub, g
 }
 
 /// <summary>Creates <see cref="global::Shop.ProfileObject"/> instances and dispatches calls to them.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file sealed class ProfileObjectDispatcher : global::SourceGenDO.Dispatch.DurableObjectDispatcher
 {
     public override global::System.Type ObjectType => typeof(global::Shop.ProfileObject);
@@ -121,7 +121,7 @@ file sealed class ProfileObjectDispatcher : global::SourceGenDO.Dispatch.Durable
 }
 
 /// <summary>Registers the dispatcher of <see cref="global::Shop.ProfileObject"/> when the module loads.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file static class ProfileObjectRegistration
 {
     [global::System.Runtime.CompilerServices.ModuleInitializer]

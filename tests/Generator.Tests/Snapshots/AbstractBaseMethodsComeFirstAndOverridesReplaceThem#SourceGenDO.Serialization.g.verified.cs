@@ -9,7 +9,7 @@ namespace SourceGenDO.Generated.TestAssembly;
 /// Encodes and decodes every type that this assembly's durable object methods and storage calls
 /// serialize, one set of helpers per type, shared by every stub, dispatcher and storage codec.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 internal static class Serializers
 {
     internal static global::System.ReadOnlyMemory<byte> EncodeResult_Int32(int value)

@@ -7,7 +7,7 @@ namespace Shop;
 /// Calls a <see cref="global::Shop.Counter"/> durable object. Get one from the class's
 /// namespace; calls through one stub start on the object in the order they are made.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 public sealed class CounterStub : global::SourceGenDO.DurableObjectStub, global::SourceGenDO.IDurableObjectStub<global::Shop.CounterStub>
 {
     private CounterStub(global::SourceGenDO.StubContext context) : base(context)
@@ -28,7 +28,7 @@ public sealed class CounterStub : global::SourceGenDO.DurableObjectStub, global:
 }
 
 /// <summary>Creates <see cref="global::Shop.Counter"/> instances and dispatches calls to them.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file sealed class CounterDispatcher : global::SourceGenDO.Dispatch.DurableObjectDispatcher
 {
     public override global::System.Type ObjectType => typeof(global::Shop.Counter);
@@ -77,7 +77,7 @@ file sealed class CounterDispatcher : global::SourceGenDO.Dispatch.DurableObject
 }
 
 /// <summary>Registers the dispatcher of <see cref="global::Shop.Counter"/> when the module loads.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file static class CounterRegistration
 {
     [global::System.Runtime.CompilerServices.ModuleInitializer]

@@ -7,7 +7,7 @@ namespace Shop;
 /// Calls a <see cref="global::Shop.Everything"/> durable object. Get one from the class's
 /// namespace; calls through one stub start on the object in the order they are made.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, global::SourceGenDO.IDurableObjectStub<global::Shop.EverythingStub>
 {
     private EverythingStub(global::SourceGenDO.StubContext context) : base(context)
@@ -195,7 +195,7 @@ public sealed class EverythingStub : global::SourceGenDO.DurableObjectStub, glob
 }
 
 /// <summary>Creates <see cref="global::Shop.Everything"/> instances and dispatches calls to them.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObjectDispatcher
 {
     public override global::System.Type ObjectType => typeof(global::Shop.Everything);
@@ -751,7 +751,7 @@ file sealed class EverythingDispatcher : global::SourceGenDO.Dispatch.DurableObj
 }
 
 /// <summary>Registers the dispatcher of <see cref="global::Shop.Everything"/> when the module loads.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file static class EverythingRegistration
 {
     [global::System.Runtime.CompilerServices.ModuleInitializer]

@@ -5,7 +5,7 @@
 /// Calls a <see cref="global::Greeter"/> durable object. Get one from the class's
 /// namespace; calls through one stub start on the object in the order they are made.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 public sealed class GreeterStub : global::SourceGenDO.DurableObjectStub, global::SourceGenDO.IDurableObjectStub<global::GreeterStub>
 {
     private GreeterStub(global::SourceGenDO.StubContext context) : base(context)
@@ -26,7 +26,7 @@ public sealed class GreeterStub : global::SourceGenDO.DurableObjectStub, global:
 }
 
 /// <summary>Creates <see cref="global::Greeter"/> instances and dispatches calls to them.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file sealed class GreeterDispatcher : global::SourceGenDO.Dispatch.DurableObjectDispatcher
 {
     public override global::System.Type ObjectType => typeof(global::Greeter);
@@ -75,7 +75,7 @@ file sealed class GreeterDispatcher : global::SourceGenDO.Dispatch.DurableObject
 }
 
 /// <summary>Registers the dispatcher of <see cref="global::Greeter"/> when the module loads.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file static class GreeterRegistration
 {
     [global::System.Runtime.CompilerServices.ModuleInitializer]

@@ -5,7 +5,7 @@
 /// Calls a <see cref="global::Secret"/> durable object. Get one from the class's
 /// namespace; calls through one stub start on the object in the order they are made.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 internal sealed class SecretStub : global::SourceGenDO.DurableObjectStub, global::SourceGenDO.IDurableObjectStub<global::SecretStub>
 {
     private SecretStub(global::SourceGenDO.StubContext context) : base(context)
@@ -25,7 +25,7 @@ internal sealed class SecretStub : global::SourceGenDO.DurableObjectStub, global
 }
 
 /// <summary>Creates <see cref="global::Secret"/> instances and dispatches calls to them.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file sealed class SecretDispatcher : global::SourceGenDO.Dispatch.DurableObjectDispatcher
 {
     public override global::System.Type ObjectType => typeof(global::Secret);
@@ -55,7 +55,7 @@ file sealed class SecretDispatcher : global::SourceGenDO.Dispatch.DurableObjectD
 }
 
 /// <summary>Registers the dispatcher of <see cref="global::Secret"/> when the module loads.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file static class SecretRegistration
 {
     [global::System.Runtime.CompilerServices.ModuleInitializer]

@@ -7,7 +7,7 @@ namespace Other;
 /// Calls a <see cref="global::Other.Remote"/> durable object. Get one from the class's
 /// namespace; calls through one stub start on the object in the order they are made.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 public sealed class RemoteStub : global::SourceGenDO.DurableObjectStub, global::SourceGenDO.IDurableObjectStub<global::Other.RemoteStub>
 {
     private RemoteStub(global::SourceGenDO.StubContext context) : base(context)
@@ -27,7 +27,7 @@ public sealed class RemoteStub : global::SourceGenDO.DurableObjectStub, global::
 }
 
 /// <summary>Creates <see cref="global::Other.Remote"/> instances and dispatches calls to them.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file sealed class RemoteDispatcher : global::SourceGenDO.Dispatch.DurableObjectDispatcher
 {
     public override global::System.Type ObjectType => typeof(global::Other.Remote);
@@ -57,7 +57,7 @@ file sealed class RemoteDispatcher : global::SourceGenDO.Dispatch.DurableObjectD
 }
 
 /// <summary>Registers the dispatcher of <see cref="global::Other.Remote"/> when the module loads.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file static class RemoteRegistration
 {
     [global::System.Runtime.CompilerServices.ModuleInitializer]

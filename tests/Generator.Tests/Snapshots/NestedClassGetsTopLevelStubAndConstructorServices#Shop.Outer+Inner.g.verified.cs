@@ -7,7 +7,7 @@ namespace Shop;
 /// Calls a <see cref="global::Shop.Outer.Inner"/> durable object. Get one from the class's
 /// namespace; calls through one stub start on the object in the order they are made.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 public sealed class Outer_InnerStub : global::SourceGenDO.DurableObjectStub, global::SourceGenDO.IDurableObjectStub<global::Shop.Outer_InnerStub>
 {
     private Outer_InnerStub(global::SourceGenDO.StubContext context) : base(context)
@@ -27,7 +27,7 @@ public sealed class Outer_InnerStub : global::SourceGenDO.DurableObjectStub, glo
 }
 
 /// <summary>Creates <see cref="global::Shop.Outer.Inner"/> instances and dispatches calls to them.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file sealed class Outer_InnerDispatcher : global::SourceGenDO.Dispatch.DurableObjectDispatcher
 {
     public override global::System.Type ObjectType => typeof(global::Shop.Outer.Inner);
@@ -62,7 +62,7 @@ file sealed class Outer_InnerDispatcher : global::SourceGenDO.Dispatch.DurableOb
 }
 
 /// <summary>Registers the dispatcher of <see cref="global::Shop.Outer.Inner"/> when the module loads.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file static class Outer_InnerRegistration
 {
     [global::System.Runtime.CompilerServices.ModuleInitializer]

@@ -7,7 +7,7 @@ namespace A;
 /// Calls a <see cref="global::A.Counter"/> durable object. Get one from the class's
 /// namespace; calls through one stub start on the object in the order they are made.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 public sealed class CounterStub : global::SourceGenDO.DurableObjectStub, global::SourceGenDO.IDurableObjectStub<global::A.CounterStub>
 {
     private CounterStub(global::SourceGenDO.StubContext context) : base(context)
@@ -27,7 +27,7 @@ public sealed class CounterStub : global::SourceGenDO.DurableObjectStub, global:
 }
 
 /// <summary>Creates <see cref="global::A.Counter"/> instances and dispatches calls to them.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file sealed class CounterDispatcher : global::SourceGenDO.Dispatch.DurableObjectDispatcher
 {
     public override global::System.Type ObjectType => typeof(global::A.Counter);
@@ -57,7 +57,7 @@ file sealed class CounterDispatcher : global::SourceGenDO.Dispatch.DurableObject
 }
 
 /// <summary>Registers the dispatcher of <see cref="global::A.Counter"/> when the module loads.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file static class CounterRegistration
 {
     [global::System.Runtime.CompilerServices.ModuleInitializer]

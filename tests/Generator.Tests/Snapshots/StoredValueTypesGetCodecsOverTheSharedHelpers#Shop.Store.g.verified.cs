@@ -7,7 +7,7 @@ namespace Shop;
 /// Calls a <see cref="global::Shop.Store"/> durable object. Get one from the class's
 /// namespace; calls through one stub start on the object in the order they are made.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 public sealed class StoreStub : global::SourceGenDO.DurableObjectStub, global::SourceGenDO.IDurableObjectStub<global::Shop.StoreStub>
 {
     private StoreStub(global::SourceGenDO.StubContext context) : base(context)
@@ -39,7 +39,7 @@ public sealed class StoreStub : global::SourceGenDO.DurableObjectStub, global::S
 }
 
 /// <summary>Creates <see cref="global::Shop.Store"/> instances and dispatches calls to them.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file sealed class StoreDispatcher : global::SourceGenDO.Dispatch.DurableObjectDispatcher
 {
     public override global::System.Type ObjectType => typeof(global::Shop.Store);
@@ -100,7 +100,7 @@ file sealed class StoreDispatcher : global::SourceGenDO.Dispatch.DurableObjectDi
 }
 
 /// <summary>Registers the dispatcher of <see cref="global::Shop.Store"/> when the module loads.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file static class StoreRegistration
 {
     [global::System.Runtime.CompilerServices.ModuleInitializer]

@@ -9,7 +9,7 @@ namespace SourceGenDO.Generated.TestAssembly;
 /// Encodes and decodes every type that this assembly's durable object methods and storage calls
 /// serialize, one set of helpers per type, shared by every stub, dispatcher and storage codec.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 internal static class Serializers
 {
     internal static global::Shop.Cart ReadResult_Cart_A1A3994ADE28B6CE(ref global::SourceGenDO.Serialization.WireReader reader)

@@ -8,7 +8,7 @@ namespace SourceGenDO.Generated.TestAssembly;
 #nullable disable
 
 /// <summary>Stores values of type <c>global::Shop.Cart</c> as a method returns them: the value as field 1 of a message.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file sealed class Codec_Cart_A1A3994ADE28B6CE : global::SourceGenDO.Serialization.ValueCodec<global::Shop.Cart>
 {
     public override byte[] Encode(global::Shop.Cart value)
@@ -26,7 +26,7 @@ file sealed class Codec_Cart_A1A3994ADE28B6CE : global::SourceGenDO.Serializatio
 }
 
 /// <summary>Stores values of type <c>global::System.Collections.Generic.Dictionary&lt;string, global::Shop.Cart&gt;</c> as a method returns them: the value as field 1 of a message.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file sealed class Codec_DictionaryOfStringAndCart_2EF2F829D3EC57D9 : global::SourceGenDO.Serialization.ValueCodec<global::System.Collections.Generic.Dictionary<string, global::Shop.Cart>>
 {
     public override byte[] Encode(global::System.Collections.Generic.Dictionary<string, global::Shop.Cart> value)
@@ -44,7 +44,7 @@ file sealed class Codec_DictionaryOfStringAndCart_2EF2F829D3EC57D9 : global::Sou
 }
 
 /// <summary>Stores values of type <c>int[]</c> as a method returns them: the value as field 1 of a message.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file sealed class Codec_Int32Array_FB0CE58F438FE2A6 : global::SourceGenDO.Serialization.ValueCodec<int[]>
 {
     public override byte[] Encode(int[] value)
@@ -62,7 +62,7 @@ file sealed class Codec_Int32Array_FB0CE58F438FE2A6 : global::SourceGenDO.Serial
 }
 
 /// <summary>Stores values of type <c>global::System.Collections.Generic.List&lt;global::Shop.Cart&gt;</c> as a method returns them: the value as field 1 of a message.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file sealed class Codec_ListOfCart_F79DB0F2CBF45C70 : global::SourceGenDO.Serialization.ValueCodec<global::System.Collections.Generic.List<global::Shop.Cart>>
 {
     public override byte[] Encode(global::System.Collections.Generic.List<global::Shop.Cart> value)
@@ -80,7 +80,7 @@ file sealed class Codec_ListOfCart_F79DB0F2CBF45C70 : global::SourceGenDO.Serial
 }
 
 /// <summary>Stores values of type <c>global::System.Collections.Generic.List&lt;string&gt;</c> as a method returns them: the value as field 1 of a message.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file sealed class Codec_ListOfString_603ECE74BE422CF2 : global::SourceGenDO.Serialization.ValueCodec<global::System.Collections.Generic.List<string>>
 {
     public override byte[] Encode(global::System.Collections.Generic.List<string> value)
@@ -98,7 +98,7 @@ file sealed class Codec_ListOfString_603ECE74BE422CF2 : global::SourceGenDO.Seri
 }
 
 /// <summary>Stores values of type <c>global::Shop.Stage?</c> as a method returns them: the value as field 1 of a message.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file sealed class Codec_Nullable_Stage_67E0BFBB96A87F1E : global::SourceGenDO.Serialization.ValueCodec<global::Shop.Stage?>
 {
     public override byte[] Encode(global::Shop.Stage? value)
@@ -119,7 +119,7 @@ file sealed class Codec_Nullable_Stage_67E0BFBB96A87F1E : global::SourceGenDO.Se
 }
 
 /// <summary>Stores values of type <c>global::Shop.Stage</c> as a method returns them: the value as field 1 of a message.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file sealed class Codec_Stage_67E0BFBB96A87F1E : global::SourceGenDO.Serialization.ValueCodec<global::Shop.Stage>
 {
     public override byte[] Encode(global::Shop.Stage value)
@@ -137,7 +137,7 @@ file sealed class Codec_Stage_67E0BFBB96A87F1E : global::SourceGenDO.Serializati
 }
 
 /// <summary>Registers this assembly's storage codecs when the module loads, before any object code can store a value.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file static class StorageCodecRegistration
 {
     [global::System.Runtime.CompilerServices.ModuleInitializer]

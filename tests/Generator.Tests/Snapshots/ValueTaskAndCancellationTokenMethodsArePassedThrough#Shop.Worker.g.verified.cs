@@ -7,7 +7,7 @@ namespace Shop;
 /// Calls a <see cref="global::Shop.Worker"/> durable object. Get one from the class's
 /// namespace; calls through one stub start on the object in the order they are made.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 public sealed class WorkerStub : global::SourceGenDO.DurableObjectStub, global::SourceGenDO.IDurableObjectStub<global::Shop.WorkerStub>
 {
     private WorkerStub(global::SourceGenDO.StubContext context) : base(context)
@@ -51,7 +51,7 @@ public sealed class WorkerStub : global::SourceGenDO.DurableObjectStub, global::
 }
 
 /// <summary>Creates <see cref="global::Shop.Worker"/> instances and dispatches calls to them.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file sealed class WorkerDispatcher : global::SourceGenDO.Dispatch.DurableObjectDispatcher
 {
     public override global::System.Type ObjectType => typeof(global::Shop.Worker);
@@ -150,7 +150,7 @@ file sealed class WorkerDispatcher : global::SourceGenDO.Dispatch.DurableObjectD
 }
 
 /// <summary>Registers the dispatcher of <see cref="global::Shop.Worker"/> when the module loads.</summary>
-[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "1.0.0.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("SourceGenDO.Generator", "0.1.0.0")]
 file static class WorkerRegistration
 {
     [global::System.Runtime.CompilerServices.ModuleInitializer]

@@ -24,7 +24,10 @@ public sealed class DurableObjectState
     }
 
     /// <summary>The instance's id; <see cref="DurableObjectId.Name"/> is set when it was derived from a name.</summary>
-    public DurableObjectId Id { get; }
+    public DurableObjectId Id { get; private set; }
+
+    /// <summary>The name of an instance made from an id without one, learnt from storage (an alarm's stored name).</summary>
+    internal void LearnName(DurableObjectId named) => Id = named;
 
     /// <summary>The host's services, for objects that resolve dependencies themselves.</summary>
     public IServiceProvider Services { get; }

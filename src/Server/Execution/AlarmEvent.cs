@@ -12,14 +12,20 @@ internal sealed class AlarmEvent
     public static readonly SendOrPostCallback Start = static state => _ = ((AlarmEvent)state!).RunAsync();
 
     private readonly ObjectActivation _activation;
+    private readonly DurableObjectId _id;
     private readonly AlarmInfo? _info;
     private readonly DateTimeOffset _scheduledTime;
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>An event that runs the handler with <paramref name="info"/>, or, when null, only drops the alarm set for <paramref name="scheduledTime"/>.</summary>
-    public AlarmEvent(ObjectActivation activation, AlarmInfo? info, DateTimeOffset scheduledTime)
+    /// <param name="activation">The object's activation, perhaps made by a call from an id without its name.</param>
+    /// <param name="id">The id the alarm is for, with the name stored with it when there is one.</param>
+    /// <param name="info">The handler's argument.</param>
+    /// <param name="scheduledTime">The alarm's time.</param>
+    public AlarmEvent(ObjectActivation activation, DurableObjectId id, AlarmInfo? info, DateTimeOffset scheduledTime)
     {
         _activation = activation;
+        _id = id;
         _info = info;
         _scheduledTime = scheduledTime;
     }
@@ -31,6 +37,8 @@ internal sealed class AlarmEvent
         System.Diagnostics.Activity? span = null;
         try
         {
+            // Before the instance is made, so that its constructor sees the name too.
+            _activation.LearnName(_id);
             if (_activation.BeginEvent(Start, this) is not { } instance)
             {
                 return;

@@ -114,7 +114,7 @@ internal sealed class NamespaceHost
         {
             return Task.FromException(new DurableObjectException(RemoteErrors.OverloadedMessage) { Overloaded = true, DurableObjectId = id });
         }
-        var alarm = new AlarmEvent(activation, info, scheduledTime);
+        var alarm = new AlarmEvent(activation, id, info, scheduledTime);
         activation.Scheduler.PostEvent(AlarmEvent.Start, alarm);
         return alarm.Completion;
     }

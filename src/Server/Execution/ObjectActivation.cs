@@ -23,6 +23,7 @@ internal sealed class ObjectActivation : IInstanceHost
     private DurableObject? _instance;
     private ObjectStorage? _storage;
     private volatile Error? _resetError;
+    private DurableObjectState? _state;
 
     public ObjectActivation(NamespaceHost host, DurableObjectId id, Task predecessor)
     {
@@ -33,9 +34,24 @@ internal sealed class ObjectActivation : IInstanceHost
         _idleSince = host.Time.GetTimestamp();
     }
 
-    public DurableObjectId Id { get; }
+    /// <summary>The object's id; gains its name when <see cref="LearnName"/> is told it.</summary>
+    public DurableObjectId Id { get; private set; }
 
     public string Namespace => _host.Name;
+
+    /// <summary>
+    /// Gives an activation made from an id without its name (a call by id) the name <paramref name="named"/>
+    /// carries, checked already against the id: an alarm run on it then sees <c>Ctx.Id.Name</c> as stored.
+    /// Call from <see cref="Scheduler"/>.
+    /// </summary>
+    public void LearnName(DurableObjectId named)
+    {
+        if (Id.Name is null && named.Name is not null && named.Equals(Id))
+        {
+            Id = named;
+            _state?.LearnName(named);
+        }
+    }
 
     /// <summary>The error every event of this activation fails with once it was reset; null until then.</summary>
     public Error? ResetError => _resetError;
@@ -113,7 +129,7 @@ internal sealed class ObjectActivation : IInstanceHost
 
     /// <summary>The instance, constructed on first use; call only from <see cref="Scheduler"/>.</summary>
     public DurableObject GetOrCreateInstance() =>
-        _instance ??= Dispatcher.Create(new DurableObjectState(Id, _host.Services, this));
+        _instance ??= Dispatcher.Create(_state = new DurableObjectState(Id, _host.Services, this));
 
     /// <summary>
     /// Starts an event on <see cref="Scheduler"/>: the instance to run it on (constructed on first use), or

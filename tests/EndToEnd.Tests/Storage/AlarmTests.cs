@@ -115,6 +115,35 @@ public sealed class AlarmTests : IAsyncLifetime
         Assert.Empty(RunsOf(name));
     }
 
+    [Fact]
+    public async Task AnAlarmOnAnInstanceMadeByACallWithoutTheNameStillSeesTheStoredName()
+    {
+        var name = ServerFixture.UniqueName();
+        var alarms = _client.GetNamespace<AlarmsStub>("ALARMS");
+        var alarm = alarms.GetByName(name);
+        await alarm.Set(_time.GetUtcNow().AddSeconds(25), 0);
+        _time.Advance(TimeSpan.FromSeconds(20));
+        var host = (SourceGenDO.Server.Execution.DurableObjectHost)_server.App.Services.GetService(typeof(SourceGenDO.Server.Execution.DurableObjectHost))!;
+        Assert.True(host.TryGetNamespace("ALARMS", out var ns));
+        await Eventually.True(() => !ns.IsLive(alarm.Id), "the instance was evicted");
+
+        // A call by the id alone makes the next instance: it knows no name until the alarm brings the stored one.
+        var nameless = alarms.Get(alarms.IdFromString(alarm.Id.ToString()));
+        Assert.Null(nameless.Name);
+        Assert.NotNull(await nameless.Get());
+        // Due, while that instance is still live (idle for less than the idle timeout of 10 s).
+        _time.Advance(TimeSpan.FromSeconds(6));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await nameless.Fired() == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the alarm did not run");
+            await Task.Delay(20);
+        }
+        Assert.True(ns.IsLive(alarm.Id), "the instance the nameless call made is the one the alarm ran on");
+        // RunsOf counts the runs whose instance saw this name in Ctx.Id.Name.
+        Assert.Single(RunsOf(name));
+    }
+
     /// <summary>Moves the clock in small steps, giving the server time to react to each, until <paramref name="condition"/> holds; returns how far it moved.</summary>
     private async Task<TimeSpan> AdvanceUntil(Func<bool> condition, TimeSpan? by = null)
     {

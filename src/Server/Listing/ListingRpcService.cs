@@ -1,4 +1,5 @@
 using Grpc.Core;
+using SourceGenDO.Server.Rpc;
 using SourceGenDO.Server.Security;
 using SourceGenDO.Wire;
 
@@ -72,7 +73,7 @@ internal class ListingRpcService(ObjectListing listing, AccessGate access)
     // The namespaces the caller may see; throws Unauthenticated or PermissionDenied for a caller without access.
     private Func<string, bool> Admit(ServerCallContext context)
     {
-        if (context.Peer == "in-process")
+        if (DurableObjectsService.IsInProcess(context))
         {
             return static _ => true;
         }

@@ -218,7 +218,7 @@ internal class DurableObjectsService
     }
 
     // The in-process transport (objects calling objects) names its peer so.
-    private static bool IsInProcess(ServerCallContext context) => context.Peer == "in-process";
+    internal static bool IsInProcess(ServerCallContext context) => context.Peer == "in-process";
 
     private static void CancelQuietly(CancellationTokenSource source)
     {

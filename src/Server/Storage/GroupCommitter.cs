@@ -206,7 +206,7 @@ internal sealed class GroupCommitter
         var started = StorageTelemetry.Begin();
         try
         {
-            KernelWait.Complete(_backend.CommitAsync(batches, CancellationToken.None));
+            WaitFor(_backend.CommitAsync(batches, CancellationToken.None));
         }
         catch (Exception e)
         {
@@ -226,6 +226,21 @@ internal sealed class GroupCommitter
         {
             queued.Completion.TrySetResult();
         }
+    }
+
+    // Blocks this thread until the backend's commit completes (at once for SQLite, which commits on the
+    // calling thread), on the task's kernel wait handle: Task.Wait spins first (sched_yield), and a wait
+    // about a disk sync long would take a core from the instances and the network for nothing.
+    private static void WaitFor(ValueTask pending)
+    {
+        if (!pending.IsCompleted)
+        {
+            var task = pending.AsTask();
+            ((IAsyncResult)task).AsyncWaitHandle.WaitOne();
+            task.GetAwaiter().GetResult();
+            return;
+        }
+        pending.GetAwaiter().GetResult();
     }
 
     // The batches of the failed objects still queued were written on top of the failed writes: committing

@@ -433,8 +433,9 @@ internal sealed class ObjectStorage : IObjectStorageCore
     /// So an object has at most one batch in the committer: the writes of every turn that runs while one
     /// commit is in flight become one batch, with one completion that releases all their held answers,
     /// instead of a batch per turn with its bookkeeping, its statements in the commit and its release each.
-    /// It delays nothing: the next commit cannot start before the one in flight is done anyway, and the
-    /// batch is handed over, from the completion, before that commit's batches are acknowledged.
+    /// The batch is handed over from that commit's completion, before the answers it held are released. The
+    /// price: when the batch before it still waits in the committer's queue (the committer busy with another
+    /// group), the new writes no longer ride in the same group as it, but in the next one.
     /// </remarks>
     private void Flush()
     {

@@ -73,6 +73,10 @@ internal sealed class ChildProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            // In its own directory, as a deployed service runs: that directory is its content root, which
+            // the host's configuration watches with every subdirectory. From the repository's root the
+            // durable benchmark's data directory lay inside that watch, and every commit woke the watcher.
+            WorkingDirectory = Path.GetDirectoryName(Path.GetFullPath(dll)),
         };
         if (launcher.Count > 0)
         {

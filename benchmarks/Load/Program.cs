@@ -4,6 +4,7 @@ using SourceGenDO.Load.Roles;
 
 // One executable, several roles: the coordinator ("run") starts the others as separate processes.
 //   run [--rounds 3] [--warmup 2] [--seconds 10] [--scenarios seq,p64] [--systems sourcegendo,raw] [--out dir]
+//   run --systems sourcegendo,sourcegendo-base --compare-with <another checkout> [...]   two builds, interleaved
 //   durable [--rounds 3] [--warmup 2] [--seconds 10] [--scenarios durable-seq,durable-p64,durable-objects1000,memory] [--out dir]
 //   telemetry [--rounds 3] [--warmup 2] [--seconds 5] [--scenarios seq,p64] [--modes off,metrics,all] [--out dir]   listeners' cost, ratio to none in one run
 //   sockets [--sockets 10000] [--rooms 1000] [--room-kib 0] [--idle-seconds 2] [--out dir]   server memory, hibernated vs live

@@ -24,11 +24,15 @@ internal static class BenchmarkRun
         // Every role runs from a ReadyToRun publish, as a production deployment would: start-up then
         // measures the systems rather than the JIT, and all of them alike.
         var published = Path.Combine(root, "benchmarks", "Load", "bin", "published");
+        // --compare-with <checkout>: that checkout's build runs as the system "sourcegendo-base", so that two
+        // builds are compared round by round in one run (the ratio table then gives this build against it).
+        var compareWith = arguments.Get("compare-with") is { } other ? Path.GetFullPath(other) : null;
         var systems = new Systems(
             Publish(root, "benchmarks/Load", Path.Combine(published, "load"), "SourceGenDO.Load.dll"),
             systemNames.Contains(Systems.Orleans) || !arguments.Has("skip-startup")
                 ? Publish(root, "benchmarks/Load.Orleans", Path.Combine(published, "orleans"), "SourceGenDO.Load.Orleans.dll")
-                : "");
+                : "",
+            compareWith is null ? null : Publish(compareWith, "benchmarks/Load", Path.Combine(published, "load-base"), "SourceGenDO.Load.dll"));
         var report = new Report(Environment(), rounds, arguments.GetDouble("seconds", 10));
 
         foreach (var scenario in scenarios)

@@ -37,12 +37,13 @@ internal sealed class StorageLifetime : IHostedService
         var alarms = new AlarmScheduler(_objects, _storage.Backend, _time, _storage.Logger);
         await _storage.OpenAsync(alarms, cancellationToken).ConfigureAwait(false);
         if (_storage.Backend is SqliteStorageBackend sqlite
-            && WatchedDataDirectory.WatchingRoot(_configuration, Path.GetDirectoryName(sqlite.DatabasePath)!) is { } watched)
+            && Path.GetDirectoryName(sqlite.DatabasePath) is { } directory
+            && WatchedDataDirectory.WatchingRoot(_configuration, directory) is { } watched)
         {
             _storage.Logger.LogWarning(
                 "The durable object data directory {DataDirectory} lies inside {ContentRoot}, which the host's configuration watches for changes with every subdirectory: each commit wakes the file watcher, which costs the storage path about a third of its speed with one caller. " +
-                "Set DurableObjectsOptions.DataDirectory to a directory outside {ContentRoot}, or turn the reload off (the setting hostBuilder:reloadConfigOnChange=false, for example the environment variable DOTNET_hostBuilder__reloadConfigOnChange=false).",
-                Path.GetDirectoryName(sqlite.DatabasePath), watched, watched);
+                "Set DurableObjectsOptions.DataDirectory to a directory outside it, or turn the reload off (the setting hostBuilder:reloadConfigOnChange=false, for example the environment variable DOTNET_hostBuilder__reloadConfigOnChange=false).",
+                directory, watched);
         }
         _alarmLoop = Task.Run(() => alarms.RunAsync(_stopping.Token), CancellationToken.None);
     }

@@ -51,12 +51,22 @@ public sealed class WatchedDataDirectoryTests
         using var root = new TempDirectory();
         using var elsewhere = new TempDirectory();
 
-        Assert.DoesNotContain(await StartAndStopAsync(root.Path, elsewhere.Path), message => message.Contains(Warning));
-        // A sibling whose name starts like the root's is not inside it.
-        Assert.DoesNotContain(await StartAndStopAsync(root.Path, root.Path + "-data"), message => message.Contains(Warning));
-        Assert.DoesNotContain(
-            await StartAndStopAsync(root.Path, Path.Combine(root.Path, "sgdo-data"), "--hostBuilder:reloadConfigOnChange=false"),
-            message => message.Contains(Warning));
-        Directory.Delete(root.Path + "-data", recursive: true);
+        var sibling = root.Path + "-data";
+        try
+        {
+            Assert.DoesNotContain(await StartAndStopAsync(root.Path, elsewhere.Path), message => message.Contains(Warning));
+            // A sibling whose name starts like the root's is not inside it.
+            Assert.DoesNotContain(await StartAndStopAsync(root.Path, sibling), message => message.Contains(Warning));
+            Assert.DoesNotContain(
+                await StartAndStopAsync(root.Path, Path.Combine(root.Path, "sgdo-data"), "--hostBuilder:reloadConfigOnChange=false"),
+                message => message.Contains(Warning));
+        }
+        finally
+        {
+            if (Directory.Exists(sibling))
+            {
+                Directory.Delete(sibling, recursive: true);
+            }
+        }
     }
 }

@@ -62,4 +62,38 @@ public sealed class MalformedFrameTests : IAsyncLifetime
         Assert.InRange(warnings.Length, 1, 5);
         Assert.All(warnings, warning => Assert.Null(warning.Exception));
     }
+
+    [Fact]
+    public async Task StreamsCutOffWhenKestrelFaultsTheirConnectionLogNoError()
+    {
+        // Streams opened and reset as fast as the client can (each after one malformed frame) make Kestrel
+        // fault the connection (ENHANCE_YOUR_CALM); every stream still on it, this idle one too, then fails
+        // to read before the request's abort token is set. The client is gone: nothing to log at Error.
+        using var channel = GrpcChannel.ForAddress(_server.Address);
+        using var idle = ByteStream.Open(channel);
+        var idleEnded = idle.ResponseStream.MoveNext(CancellationToken.None);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            while (!idleEnded.IsCompleted && !stop.IsCancellationRequested)
+            {
+                using var call = ByteStream.Open(channel);
+                try
+                {
+                    await call.RequestStream.WriteAsync([0x0A]);
+                }
+                catch (Exception)
+                {
+                    // The stream or its connection is gone already.
+                }
+            }
+        })));
+        Assert.True(idleEnded.IsCompleted, "Kestrel did not fault the connection within 20 s of streams reset at once.");
+        var cutOff = await Assert.ThrowsAsync<RpcException>(() => idleEnded);
+        Assert.Equal(StatusCode.Unavailable, cutOff.StatusCode);
+
+        // The handlers of the streams cut off end after the connection does.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.DoesNotContain(_logs.Entries.ToArray(), entry => entry.Level >= LogLevel.Error);
+    }
 }

@@ -144,10 +144,13 @@ internal class DurableObjectsService
         {
             // Told why below; a client that went away needs no answer.
         }
-        catch (Exception e) when (e is not OperationCanceledException && context.CancellationToken.IsCancellationRequested && MalformedFrameDetail(e) is null)
+        catch (Exception e) when (e is not OperationCanceledException && MalformedFrameDetail(e) is null
+            && (context.CancellationToken.IsCancellationRequested || e is IOException))
         {
-            // The client reset the stream or its connection: reading fails as the request is aborted.
-            // Nobody is left to answer, and a client must not be able to fill the log by hanging up.
+            // The client reset the stream or its connection, or Kestrel faulted the connection (a client
+            // that resets streams too fast gets ENHANCE_YOUR_CALM): reading fails as the request is
+            // aborted, often before the abort token is set. Nobody is left to answer, and a client must
+            // not be able to fill the log by hanging up.
         }
         catch (Exception e) when (MalformedFrameDetail(e) is { } detail)
         {

@@ -85,7 +85,7 @@ internal sealed class GoodClientLoop(DurableObjectNamespace<SoakObjectStub> obje
             try
             {
                 await call.WaitAsync(hangThreshold).ConfigureAwait(false);
-                phase?.Histograms[caller].Record(Stopwatch.GetTimestamp() - start);
+                phase?.Record(caller, start, Stopwatch.GetTimestamp());
             }
             catch (TimeoutException) when (!call.IsCompleted)
             {
@@ -148,12 +148,25 @@ internal sealed class GoodClientLoop(DurableObjectNamespace<SoakObjectStub> obje
     /// <summary>What one phase measured; histograms are per caller, each written only by its caller.</summary>
     private sealed class Phase(string name, int callers)
     {
+        // Calls are also counted per slice of the phase, so that a rate that decays over it shows.
+        private static readonly long SliceTicks = Stopwatch.Frequency * 10;
+        private const int MaxSlices = 64;
+
         public readonly long Start = Stopwatch.GetTimestamp();
         public readonly LatencyHistogram[] Histograms = Enumerable.Range(0, callers).Select(_ => new LatencyHistogram()).ToArray();
+        // Per caller, so that no two callers write one counter.
+        private readonly long[][] _slices = Enumerable.Range(0, callers).Select(_ => new long[MaxSlices]).ToArray();
         public readonly Outcomes Errors = new();
         public long End;
         public long Hung;
         public long CompletedLate;
+
+        /// <summary>Records a call of <paramref name="caller"/> that started at <paramref name="start"/> and succeeded at <paramref name="end"/>.</summary>
+        public void Record(int caller, long start, long end)
+        {
+            Histograms[caller].Record(end - start);
+            _slices[caller][Math.Min((int)((start - Start) / SliceTicks), MaxSlices - 1)]++;
+        }
 
         public GoodPhaseResult ToResult(TimeSpan hangThreshold)
         {
@@ -167,7 +180,15 @@ internal sealed class GoodClientLoop(DurableObjectNamespace<SoakObjectStub> obje
             var late = Interlocked.Read(ref CompletedLate);
             return new GoodPhaseResult(name, seconds, merged.Count, merged.Count / seconds,
                 merged.PercentileMicroseconds(0.50), merged.PercentileMicroseconds(0.99), merged.PercentileMicroseconds(1.0),
-                hangThreshold.TotalSeconds, hung, late, hung - late, Errors.ToDictionary());
+                hangThreshold.TotalSeconds, hung, late, hung - late, Errors.ToDictionary(), SlicesPerSecond(seconds));
+        }
+
+        /// <summary>Calls per second in each whole 10 s slice of the phase.</summary>
+        private List<double> SlicesPerSecond(double seconds)
+        {
+            // A phase of 90 s measures a hair under it.
+            var whole = Math.Min((int)(seconds / 10 + 0.05), MaxSlices - 1);
+            return [.. Enumerable.Range(0, whole).Select(slice => _slices.Sum(counts => Volatile.Read(ref counts[slice])) / 10.0)];
         }
     }
 }

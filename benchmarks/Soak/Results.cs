@@ -17,7 +17,7 @@ internal static class ResultJson
     public static T Read<T>(string json) => JsonSerializer.Deserialize<T>(json, Options)!;
 }
 
-/// <summary>What the good clients measured in one phase: successful calls, their latency, hangs, and errors by kind.</summary>
+/// <summary>What the good clients measured in one phase: successful calls (and their rate in each 10 s of it), their latency, hangs, and errors by kind.</summary>
 internal sealed record GoodPhaseResult(
     string Name,
     double Seconds,
@@ -30,7 +30,8 @@ internal sealed record GoodPhaseResult(
     long Hung,
     long CompletedLate,
     long NeverCompleted,
-    Dictionary<string, long> Errors);
+    Dictionary<string, long> Errors,
+    List<double> CallsPerSecondBy10Seconds);
 
 /// <summary>The good clients' process result.</summary>
 internal sealed record GoodClientsResult(List<GoodPhaseResult> Phases, long StubsReplaced, bool StoppedInTime);

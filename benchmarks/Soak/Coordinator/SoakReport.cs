@@ -24,7 +24,7 @@ internal sealed class SoakReport(string environment, SoakSettings settings, Soak
     public string ToMarkdown()
     {
         var text = new StringBuilder();
-        Line(text, $"Machine: {environment}. Run of {elapsed.TotalSeconds:N0} s: one server process (defaults of `AddDurableObjects`), the good clients' process ({settings.Callers} callers in a closed loop over {settings.Objects} objects through one `DurableObjectClient`), the bad clients' process in the soak phase only{(settings.BadNiceness > 0 ? $" (at nice {settings.BadNiceness}, as if on other machines)" : "")}; all on loopback, sharing {Environment.ProcessorCount} cores, so the server's work for the bad clients competes with the good clients for CPU (the last column says how much each took).");
+        Line(text, $"Machine: {environment}. Run of {elapsed.TotalSeconds:N0} s: one server process (defaults of `AddDurableObjects`), the good clients' process ({settings.Callers} callers in a closed loop over {settings.Objects} objects through one `DurableObjectClient`), the bad clients' process in the soak phase only ({settings.BadPriority.Description}); all on loopback, sharing {Environment.ProcessorCount} cores, so the server's work for the bad clients competes with the good clients for CPU (the last column says how much each took).");
         Line(text, $"Phases: baseline {settings.Seconds:N0} s (good clients alone), soak {settings.Seconds:N0} s (beside every bad client), after {settings.AfterSeconds:N0} s (the bad clients gone). A call belongs to the phase it started in; a call is hung when it takes over {settings.HangSeconds:0} s.");
         text.AppendLine();
         text.AppendLine("| phase | good calls/s | vs baseline | p50 ms | p99 ms | max ms | hung (never completed) | good errors | server RSS peak / end | CPU s: server, good, bad |");
@@ -42,6 +42,13 @@ internal sealed class SoakReport(string environment, SoakSettings settings, Soak
             {
                 Line(text, $"| {phase.Name} | {good.CallsPerSecond:N0} | {ratio} | {good.P50Us / 1000:N2} | {good.P99Us / 1000:N2} | {good.MaxUs / 1000:N0} | {good.Hung:N0} ({good.NeverCompleted:N0}) | {good.Errors.Values.Sum():N0} | {MiB(phase.ServerPeakBytes)} / {MiB(phase.ServerEndBytes)} MiB | {phase.ServerCpuSeconds:N1}, {phase.GoodCpuSeconds:N1}, {phase.BadCpuSeconds:N1} |");
             }
+        }
+        if (result.Good?.Phases.Where(p => p.CallsPerSecondBy10Seconds.Count > 1).ToList() is { Count: > 0 } sliced)
+        {
+            text.AppendLine();
+            var slices = string.Join("; ", sliced.Select(p =>
+                FormattableString.Invariant($"{p.Name} {string.Join(", ", p.CallsPerSecondBy10Seconds.Select(rate => FormattableString.Invariant($"{rate / 1000:N0}k")))}")));
+            text.AppendLine($"Good calls/s in each 10 s of a phase: {slices}.");
         }
         text.AppendLine();
         text.AppendLine("| target | measured | |");

@@ -31,7 +31,7 @@ internal static class SoakRun
             Objects: arguments.GetInt("objects", 16),
             RssBoundMiB: arguments.GetInt("rss-bound-mib", 1024),
             RssKillMiB: arguments.GetInt("rss-kill-mib", 4096),
-            BadNiceness: arguments.GetInt("bad-nice", 10),
+            BadPriority: BadPriority.Parse(arguments.Get("bad-priority") ?? "idle"),
             ServerOpenFiles: arguments.GetInt("server-nofile", 0),
             BadArguments: [.. BadOptions.Where(arguments.Has).SelectMany(option => new[] { "--" + option, arguments.Require(option) })]);
         var root = BenchmarkRun.RepositoryRoot();
@@ -100,7 +100,7 @@ internal static class SoakRun
 
                 // Lower CPU priority: the bad clients stand for other machines, so their own work (encoding
                 // floods, failing calls) should not be charged to the server they attack.
-                string[] badLauncher = settings.BadNiceness > 0 ? ["nice", "-n", Text(settings.BadNiceness)] : [];
+                var badLauncher = settings.BadPriority.Launcher;
                 _bad = ChildProcess.Start(_dll, null, badLauncher, ["bad", "--port", _port, "--hang-seconds", Text(settings.HangSeconds), .. settings.BadArguments]);
                 _watch.Add("bad", _bad);
                 try
@@ -239,7 +239,24 @@ internal static class SoakRun
 /// <summary>The run's settings, as given on the command line.</summary>
 internal sealed record SoakSettings(
     double Seconds, double WarmupSeconds, double AfterSeconds, double HangSeconds, int Callers, int Objects, int RssBoundMiB, int RssKillMiB,
-    int BadNiceness, int ServerOpenFiles, string[] BadArguments);
+    BadPriority BadPriority, int ServerOpenFiles, string[] BadArguments);
+
+/// <summary>
+/// The bad clients' process's CPU priority (--bad-priority): "idle" (the default) runs it under
+/// SCHED_IDLE, so that it gets only CPU time nobody else wants, as if it ran on other machines; a number
+/// from 1 to 19 runs it at that nice value; "normal" as the others.
+/// </summary>
+internal sealed record BadPriority(string Name, string[] Launcher, string Description)
+{
+    public static BadPriority Parse(string text) => text switch
+    {
+        "idle" => new(text, ["chrt", "--idle", "0"], "under SCHED_IDLE, running only on CPU time the others leave, as if on other machines"),
+        "normal" => new(text, [], "at normal priority, its own work competing with the good clients' for the cores"),
+        _ when int.TryParse(text, CultureInfo.InvariantCulture, out var nice) && nice is >= 1 and <= 19 =>
+            new(text, ["nice", "-n", text], $"at nice {nice}"),
+        _ => throw new ArgumentException($"--bad-priority takes idle, normal or a nice value from 1 to 19, not \"{text}\"."),
+    };
+}
 
 /// <summary>What the coordinator measured over one phase.</summary>
 internal sealed record PhaseMeasurement(

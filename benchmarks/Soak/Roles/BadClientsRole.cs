@@ -8,7 +8,7 @@ namespace SourceGenDO.Soak.Roles;
 /// The bad clients' process: every kind at once, each running until the coordinator says "stop" (or
 /// closes standard input); prints what each did and saw as one JSON line.
 /// Options (defaults): --slow-readers 4, --slow-reader-calls 250000, --malformed-streams 4,
-/// --malformed-per-second 200, --silent-sockets 300, --flood-connections 2, --flood-burst 100000,
+/// --malformed-per-second 200, --silent-sockets 300, --flood-connections 2, --flood-burst 150000,
 /// --flood-pause 2, --oversize-calls 1000, --oversize-length 40000, --oversize-pause 1, --hang-seconds 10,
 /// --only kind,kind (slow,malformed,silent,control,flood,oversize).
 /// </summary>

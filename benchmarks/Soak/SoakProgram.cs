@@ -10,6 +10,7 @@ namespace SourceGenDO.Soak;
 ///   server --port P
 ///   good --port P [--callers 64] [--objects 16] [--hang-seconds 10]
 ///   bad --port P [bad client options, see BadClientsRole]
+///   burn (the control phase's busy threads)
 /// </summary>
 internal static class SoakProgram
 {
@@ -29,8 +30,10 @@ internal static class SoakProgram
                 return await GoodClientsRole.RunAsync(arguments);
             case "bad":
                 return await BadClientsRole.RunAsync(arguments);
+            case "burn":
+                return await BurnerRole.RunAsync();
             default:
-                Console.Error.WriteLine($"Unknown role \"{role}\": use run, server, good or bad.");
+                Console.Error.WriteLine($"Unknown role \"{role}\": use run, server, good, bad or burn.");
                 return 2;
         }
     }

@@ -25,7 +25,8 @@ internal sealed class SoakReport(string environment, SoakSettings settings, Soak
     {
         var text = new StringBuilder();
         Line(text, $"Machine: {environment}. Run of {elapsed.TotalSeconds:N0} s: one server process (defaults of `AddDurableObjects`), the good clients' process ({settings.Callers} callers in a closed loop over {settings.Objects} objects through one `DurableObjectClient`), the bad clients' process in the soak phase only ({settings.BadPriority.Description}); all on loopback, sharing {Environment.ProcessorCount} cores, so the server's work for the bad clients competes with the good clients for CPU (the last column says how much each took).");
-        Line(text, $"Phases: baseline {settings.Seconds:N0} s (good clients alone), soak {settings.Seconds:N0} s (beside every bad client), after {settings.AfterSeconds:N0} s (the bad clients gone). A call belongs to the phase it started in; a call is hung when it takes over {settings.HangSeconds:0} s.");
+        var control = settings.ControlSeconds > 0 ? FormattableString.Invariant($", control {settings.ControlSeconds:N0} s (beside one busy thread per core at the bad clients' priority, and no bad client)") : "";
+        Line(text, $"Phases: baseline {settings.Seconds:N0} s (good clients alone){control}, soak {settings.Seconds:N0} s (beside every bad client), after {settings.AfterSeconds:N0} s (the bad clients gone). A call belongs to the phase it started in; a call is hung when it takes over {settings.HangSeconds:0} s.");
         text.AppendLine();
         text.AppendLine("| phase | good calls/s | vs baseline | p50 ms | p99 ms | max ms | hung (never completed) | good errors | server RSS peak / end | CPU s: server, good, bad |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -49,6 +50,11 @@ internal sealed class SoakReport(string environment, SoakSettings settings, Soak
             var slices = string.Join("; ", sliced.Select(p =>
                 FormattableString.Invariant($"{p.Name} {string.Join(", ", p.CallsPerSecondBy10Seconds.Select(rate => FormattableString.Invariant($"{rate / 1000:N0}k")))}")));
             text.AppendLine($"Good calls/s in each 10 s of a phase: {slices}.");
+        }
+        if (Good("control") is { CallsPerSecond: > 0 } controlled && Good("baseline") is { CallsPerSecond: > 0 } alone && Good("soak") is { } soaked)
+        {
+            text.AppendLine();
+            Line(text, $"Control: beside busy threads alone, which give the server no work, the good clients kept {Percent(controlled.CallsPerSecond / alone.CallsPerSecond)} of the baseline: what sharing the cores with another process costs them on this machine. The soak phase's rate is {Percent(soaked.CallsPerSecond / controlled.CallsPerSecond)} of the control's.");
         }
         text.AppendLine();
         text.AppendLine("| target | measured | |");

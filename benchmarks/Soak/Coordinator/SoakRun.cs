@@ -7,9 +7,10 @@ using SourceGenDO.Soak.Roles;
 namespace SourceGenDO.Soak.Coordinator;
 
 /// <summary>
-/// The one command: a server process; the good clients' process, measured alone (baseline), then beside
-/// the bad clients' process (soak), then alone again (after); writes benchmarks/results/soak-latest.md
-/// and .json. Every wait is bounded and a watchdog kills every process past 2 x seconds + 90 s.
+/// The one command: a server process; the good clients' process, measured alone (baseline), beside busy
+/// threads at the bad clients' priority (control), beside the bad clients' process (soak), then alone
+/// again (after); writes benchmarks/results/soak-latest.md
+/// and .json. Every wait is bounded and a watchdog kills every process past the phases + 90 s.
 /// </summary>
 internal static class SoakRun
 {
@@ -24,6 +25,7 @@ internal static class SoakRun
     {
         var settings = new SoakSettings(
             Seconds: arguments.GetDouble("seconds", 120),
+            ControlSeconds: arguments.GetDouble("control-seconds", arguments.GetDouble("seconds", 120)),
             WarmupSeconds: arguments.GetDouble("warmup", 5),
             AfterSeconds: arguments.GetDouble("after", 5),
             HangSeconds: arguments.GetDouble("hang-seconds", 10),
@@ -63,17 +65,20 @@ internal static class SoakRun
         private ChildProcess? _server;
         private ChildProcess? _good;
         private ChildProcess? _bad;
+        // The process beside the good clients in this phase: the control's burner, or the bad clients.
+        private ChildProcess? _other;
 
         private TimeSpan Hang => TimeSpan.FromSeconds(settings.HangSeconds);
 
         public async Task<SoakResult> ExecuteAsync()
         {
-            using var watchdog = new CancellationTokenSource(TimeSpan.FromSeconds(2 * settings.Seconds + 90));
+            var limit = 2 * settings.Seconds + settings.ControlSeconds + 90;
+            using var watchdog = new CancellationTokenSource(TimeSpan.FromSeconds(limit));
             using var sampling = new CancellationTokenSource();
             var sampler = Task.Run(() => _watch.RunAsync(sampling.Token));
             await using var killAll = watchdog.Token.Register(() =>
             {
-                Problem($"the watchdog stopped the run after {2 * settings.Seconds + 90:N0} s");
+                Problem($"the watchdog stopped the run after {limit:N0} s");
                 KillAll();
             });
             GoodClientsResult? good = null;
@@ -98,10 +103,21 @@ internal static class SoakRun
 
                 await PhaseAsync("baseline", settings.Seconds, watchdog.Token);
 
+                if (settings.ControlSeconds > 0)
+                {
+                    // The control: busy threads at the bad clients' priority instead of the bad clients, so
+                    // the report can tell what sharing the cores costs from what the server's work for them does.
+                    _other = ChildProcess.Start(_dll, null, settings.BadPriority.Launcher, ["burn"]);
+                    await _other.WaitReadyAsync(TimeSpan.FromSeconds(30)).WaitAsync(watchdog.Token);
+                    await PhaseAsync("control", settings.ControlSeconds, watchdog.Token);
+                    await _other.DisposeAsync();
+                    _other = null;
+                }
+
                 // Lower CPU priority: the bad clients stand for other machines, so their own work (encoding
                 // floods, failing calls) should not be charged to the server they attack.
                 var badLauncher = settings.BadPriority.Launcher;
-                _bad = ChildProcess.Start(_dll, null, badLauncher, ["bad", "--port", _port, "--hang-seconds", Text(settings.HangSeconds), .. settings.BadArguments]);
+                _bad = _other = ChildProcess.Start(_dll, null, badLauncher, ["bad", "--port", _port, "--hang-seconds", Text(settings.HangSeconds), .. settings.BadArguments]);
                 _watch.Add("bad", _bad);
                 try
                 {
@@ -184,7 +200,7 @@ internal static class SoakRun
         }
 
         private (double Server, double Good, double Bad) Cpu() =>
-            (Seconds(_server), Seconds(_good), Seconds(_bad));
+            (Seconds(_server), Seconds(_good), Seconds(_other));
 
         private static double Seconds(ChildProcess? process) => process?.ProcessorTime().TotalSeconds ?? 0;
 
@@ -218,6 +234,7 @@ internal static class SoakRun
 
         private void KillAll()
         {
+            _other?.Kill();
             _bad?.Kill();
             _good?.Kill();
             _server?.Kill();
@@ -238,7 +255,7 @@ internal static class SoakRun
 
 /// <summary>The run's settings, as given on the command line.</summary>
 internal sealed record SoakSettings(
-    double Seconds, double WarmupSeconds, double AfterSeconds, double HangSeconds, int Callers, int Objects, int RssBoundMiB, int RssKillMiB,
+    double Seconds, double ControlSeconds, double WarmupSeconds, double AfterSeconds, double HangSeconds, int Callers, int Objects, int RssBoundMiB, int RssKillMiB,
     BadPriority BadPriority, int ServerOpenFiles, string[] BadArguments);
 
 /// <summary>

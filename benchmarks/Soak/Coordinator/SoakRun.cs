@@ -65,8 +65,8 @@ internal static class SoakRun
         private ChildProcess? _server;
         private ChildProcess? _good;
         private ChildProcess? _bad;
-        // The process beside the good clients in this phase: the control's burner, or the bad clients.
-        private ChildProcess? _other;
+        // The control phase's busy threads, while they run.
+        private ChildProcess? _burner;
 
         private TimeSpan Hang => TimeSpan.FromSeconds(settings.HangSeconds);
 
@@ -107,17 +107,16 @@ internal static class SoakRun
                 {
                     // The control: busy threads at the bad clients' priority instead of the bad clients, so
                     // the report can tell what sharing the cores costs from what the server's work for them does.
-                    _other = ChildProcess.Start(_dll, null, settings.BadPriority.Launcher, ["burn"]);
-                    await _other.WaitReadyAsync(TimeSpan.FromSeconds(30)).WaitAsync(watchdog.Token);
+                    _burner = ChildProcess.Start(_dll, null, settings.BadPriority.Launcher, ["burn"]);
+                    await _burner.WaitReadyAsync(TimeSpan.FromSeconds(30)).WaitAsync(watchdog.Token);
                     await PhaseAsync("control", settings.ControlSeconds, watchdog.Token);
-                    await _other.DisposeAsync();
-                    _other = null;
+                    await _burner.DisposeAsync();
+                    _burner = null;
                 }
 
                 // Lower CPU priority: the bad clients stand for other machines, so their own work (encoding
                 // floods, failing calls) should not be charged to the server they attack.
-                var badLauncher = settings.BadPriority.Launcher;
-                _bad = _other = ChildProcess.Start(_dll, null, badLauncher, ["bad", "--port", _port, "--hang-seconds", Text(settings.HangSeconds), .. settings.BadArguments]);
+                _bad = ChildProcess.Start(_dll, null, settings.BadPriority.Launcher, ["bad", "--port", _port, "--hang-seconds", Text(settings.HangSeconds), .. settings.BadArguments]);
                 _watch.Add("bad", _bad);
                 try
                 {
@@ -199,8 +198,9 @@ internal static class SoakRun
             Console.WriteLine($"  server RSS peak {phase.ServerPeakBytes / 1048576.0:N0} MiB, end {end / 1048576.0:N0} MiB; CPU s: server {phase.ServerCpuSeconds:N1}, good {phase.GoodCpuSeconds:N1}, bad {phase.BadCpuSeconds:N1}");
         }
 
+        // The last column is the process beside the good clients: the control's busy threads, or the bad clients.
         private (double Server, double Good, double Bad) Cpu() =>
-            (Seconds(_server), Seconds(_good), Seconds(_other));
+            (Seconds(_server), Seconds(_good), Seconds(_burner ?? _bad));
 
         private static double Seconds(ChildProcess? process) => process?.ProcessorTime().TotalSeconds ?? 0;
 
@@ -234,7 +234,7 @@ internal static class SoakRun
 
         private void KillAll()
         {
-            _other?.Kill();
+            _burner?.Kill();
             _bad?.Kill();
             _good?.Kill();
             _server?.Kill();

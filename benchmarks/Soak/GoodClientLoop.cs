@@ -6,7 +6,8 @@ namespace SourceGenDO.Soak;
 /// <summary>
 /// The good clients: callers in a closed loop, each awaiting one <c>Increment(1)</c> at a time through
 /// a stub shared by the callers of its object, every call bounded by the hang threshold. Measures in
-/// named phases; a call belongs to the phase it started in.
+/// named phases; a call belongs to the phase it started in. A phase begun again by its name goes on
+/// where it stopped, so that windows interleaved with others add up to one measurement.
 /// </summary>
 internal sealed class GoodClientLoop(DurableObjectNamespace<SoakObjectStub> objects, int callers, int objectCount, TimeSpan hangThreshold)
 {
@@ -26,10 +27,17 @@ internal sealed class GoodClientLoop(DurableObjectNamespace<SoakObjectStub> obje
     public void Start() =>
         _loops = Enumerable.Range(0, callers).Select(caller => Task.Run(() => CallLoopAsync(caller))).ToArray();
 
-    /// <summary>Ends the current phase and starts measuring <paramref name="name"/>.</summary>
+    /// <summary>Ends the current phase and starts measuring <paramref name="name"/>, or goes on measuring it if it ran before.</summary>
     public void BeginPhase(string name)
     {
         EndPhase();
+        var index = Array.FindIndex(_phases, 0, _phaseCount, phase => phase!.Name == name);
+        if (index >= 0)
+        {
+            _phases[index]!.Resume();
+            Volatile.Write(ref _current, index);
+            return;
+        }
         if (_phaseCount == MaxPhases)
         {
             throw new InvalidOperationException($"At most {MaxPhases} phases.");
@@ -44,8 +52,8 @@ internal sealed class GoodClientLoop(DurableObjectNamespace<SoakObjectStub> obje
         var current = Volatile.Read(ref _current);
         if (current >= 0)
         {
-            _phases[current]!.End = Stopwatch.GetTimestamp();
             Volatile.Write(ref _current, -1);
+            _phases[current]!.Stop();
         }
     }
 
@@ -145,27 +153,53 @@ internal sealed class GoodClientLoop(DurableObjectNamespace<SoakObjectStub> obje
         }
     }
 
-    /// <summary>What one phase measured; histograms are per caller, each written only by its caller.</summary>
+    /// <summary>
+    /// What one phase measured, over one or more windows; histograms are per caller, each written only by
+    /// its caller. A call's slice is by the phase's running time, so windows join up.
+    /// </summary>
     private sealed class Phase(string name, int callers)
     {
         // Calls are also counted per slice of the phase, so that a rate that decays over it shows.
         private static readonly long SliceTicks = Stopwatch.Frequency * 10;
         private const int MaxSlices = 64;
 
-        public readonly long Start = Stopwatch.GetTimestamp();
+        // The current window's start, and the running time of the windows before it.
+        private long _windowStart = Stopwatch.GetTimestamp();
+        private long _earlierTicks;
+        private bool _running = true;
         public readonly LatencyHistogram[] Histograms = Enumerable.Range(0, callers).Select(_ => new LatencyHistogram()).ToArray();
         // Per caller, so that no two callers write one counter.
         private readonly long[][] _slices = Enumerable.Range(0, callers).Select(_ => new long[MaxSlices]).ToArray();
         public readonly Outcomes Errors = new();
-        public long End;
         public long Hung;
         public long CompletedLate;
+
+        /// <summary>The phase's name.</summary>
+        public string Name => name;
+
+        /// <summary>Ends the current window.</summary>
+        public void Stop()
+        {
+            if (_running)
+            {
+                _earlierTicks += Stopwatch.GetTimestamp() - Volatile.Read(ref _windowStart);
+                _running = false;
+            }
+        }
+
+        /// <summary>Starts another window.</summary>
+        public void Resume()
+        {
+            Volatile.Write(ref _windowStart, Stopwatch.GetTimestamp());
+            _running = true;
+        }
 
         /// <summary>Records a call of <paramref name="caller"/> that started at <paramref name="start"/> and succeeded at <paramref name="end"/>.</summary>
         public void Record(int caller, long start, long end)
         {
             Histograms[caller].Record(end - start);
-            _slices[caller][Math.Min((int)((start - Start) / SliceTicks), MaxSlices - 1)]++;
+            var ran = _earlierTicks + Math.Max(0, start - Volatile.Read(ref _windowStart));
+            _slices[caller][Math.Min((int)(ran / SliceTicks), MaxSlices - 1)]++;
         }
 
         public GoodPhaseResult ToResult(TimeSpan hangThreshold)
@@ -175,7 +209,8 @@ internal sealed class GoodClientLoop(DurableObjectNamespace<SoakObjectStub> obje
             {
                 merged.Add(histogram);
             }
-            var seconds = Stopwatch.GetElapsedTime(Start, End == 0 ? Stopwatch.GetTimestamp() : End).TotalSeconds;
+            Stop();
+            var seconds = (double)_earlierTicks / Stopwatch.Frequency;
             var hung = Interlocked.Read(ref Hung);
             var late = Interlocked.Read(ref CompletedLate);
             return new GoodPhaseResult(name, seconds, merged.Count, merged.Count / seconds,

@@ -13,7 +13,12 @@ internal sealed class SoakReport(string environment, SoakSettings settings, Soak
     [
         new("good clients keep ≥ 80% of their baseline calls/s in the soak phase",
             Kept() is { } kept ? Percent(kept) : "not measured", Kept() >= KeptShare),
-        new($"nothing hangs: no good call over {settings.HangSeconds:0} s, no bad client's call or malformed stream unanswered over {settings.HangSeconds:0} s",
+        .. (Good("paused") is null ? Array.Empty<Target>() :
+        [
+            new("the same, against the paused windows between the soak's (a baseline of the same minutes)",
+                KeptInterleaved() is { } interleaved ? Percent(interleaved) : "not measured", KeptInterleaved() >= KeptShare),
+        ]),
+        new($"nothing hangs: no good call over {settings.HangSeconds:0} s, no bad client's call or malformed stream unanswered over {settings.BadHangSeconds:0} s",
             HangsText(), result.Good is not null && GoodHangs() == 0 && result.Bad is not null && BadHangs() == 0),
         new($"server peak RSS under {settings.RssBoundMiB:N0} MiB", $"{MiB(result.Server.PeakBytes)} MiB", result.Server.PeakBytes > 0 && result.Server.PeakBytes < settings.RssBoundMiB * 1048576L),
         new("the server process survives", ServerFateText(), result.Server.Survived),
@@ -26,7 +31,10 @@ internal sealed class SoakReport(string environment, SoakSettings settings, Soak
         var text = new StringBuilder();
         Line(text, $"Machine: {environment}. Run of {elapsed.TotalSeconds:N0} s: one server process (defaults of `AddDurableObjects`), the good clients' process ({settings.Callers} callers in a closed loop over {settings.Objects} objects through one `DurableObjectClient`), the bad clients' process in the soak phase only ({settings.BadPriority.Description}); all on loopback, sharing {Environment.ProcessorCount} cores, so the server's work for the bad clients competes with the good clients for CPU (the last column says how much each took).");
         var control = settings.ControlSeconds > 0 ? FormattableString.Invariant($", control {settings.ControlSeconds:N0} s (beside one busy thread per core at the bad clients' priority, and no bad client)") : "";
-        Line(text, $"Phases: baseline {settings.Seconds:N0} s (good clients alone){control}, soak {settings.Seconds:N0} s (beside every bad client), after {settings.AfterSeconds:N0} s (the bad clients gone). A call belongs to the phase it started in; a call is hung when it takes over {settings.HangSeconds:0} s.");
+        var soak = settings.PausedSeconds > 0
+            ? FormattableString.Invariant($"soak {settings.Seconds:N0} s (beside every bad client, in windows of {settings.WindowSeconds:N0} s), paused {settings.PausedSeconds:N0} s after each soak window (the bad clients' process stopped by SIGSTOP, {SoakRun.SettleSeconds:0} s after the stop, so that the server has answered what they sent; their connections stay open)")
+            : FormattableString.Invariant($"soak {settings.Seconds:N0} s (beside every bad client)");
+        Line(text, $"Phases: baseline {settings.Seconds:N0} s (good clients alone){control}, {soak}, after {settings.AfterSeconds:N0} s (the bad clients gone). A call belongs to the phase it started in; a call is hung when it takes over {settings.HangSeconds:0} s.");
         text.AppendLine();
         text.AppendLine("| phase | good calls/s | vs baseline | p50 ms | p99 ms | max ms | hung (never completed) | good errors | server RSS peak / end | CPU s: server, good, bad |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -128,6 +136,9 @@ internal sealed class SoakReport(string environment, SoakSettings settings, Soak
 
     private double? Kept() =>
         Good("baseline") is { CallsPerSecond: > 0 } baseline && Good("soak") is { } soak ? soak.CallsPerSecond / baseline.CallsPerSecond : null;
+
+    private double? KeptInterleaved() =>
+        Good("paused") is { CallsPerSecond: > 0 } paused && Good("soak") is { } soak ? soak.CallsPerSecond / paused.CallsPerSecond : null;
 
     private long GoodHangs() => result.Good?.Phases.Sum(p => p.Hung) ?? 0;
 

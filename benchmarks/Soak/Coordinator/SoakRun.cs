@@ -11,6 +11,10 @@ namespace SourceGenDO.Soak.Coordinator;
 /// threads at the bad clients' priority (control), beside the bad clients' process (soak), then alone
 /// again (after); writes benchmarks/results/soak-latest.md
 /// and .json. Every wait is bounded and a watchdog kills every process past the phases + 90 s.
+/// The soak phase runs in windows, and between them the bad clients' process is stopped (SIGSTOP) for a
+/// window of its own ("paused"): the good clients' rate in the paused windows is a baseline of the same
+/// minutes, which the machine's drift (baselines of one machine differ by a third between runs) cannot
+/// move the way it moves a phase minutes apart.
 /// </summary>
 internal static class SoakRun
 {
@@ -20,6 +24,9 @@ internal static class SoakRun
         "slow-readers", "slow-reader-calls", "malformed-streams", "malformed-per-second", "silent-sockets", "flood-connections",
         "flood-burst", "flood-pause", "oversize-calls", "oversize-length", "oversize-pause", "only",
     ];
+
+    /// <summary>How long the server gets to answer what the bad clients sent before they were stopped, ahead of a paused window.</summary>
+    internal const double SettleSeconds = 1;
 
     public static async Task<int> RunAsync(Arguments arguments)
     {
@@ -35,7 +42,13 @@ internal static class SoakRun
             RssKillMiB: arguments.GetInt("rss-kill-mib", 4096),
             BadPriority: BadPriority.Parse(arguments.Get("bad-priority") ?? "idle"),
             ServerOpenFiles: arguments.GetInt("server-nofile", 0),
+            WindowSeconds: arguments.GetDouble("window", 10),
+            PausedSeconds: arguments.GetDouble("paused", 5),
             BadArguments: [.. BadOptions.Where(arguments.Has).SelectMany(option => new[] { "--" + option, arguments.Require(option) })]);
+        if (settings.PausedSeconds > 0 && settings.WindowSeconds <= 0)
+        {
+            throw new ArgumentException("--window must be positive when --paused is (--paused 0 runs the soak phase in one piece).");
+        }
         var root = BenchmarkRun.RepositoryRoot();
         var output = Path.GetFullPath(arguments.Get("out") ?? Path.Combine(root, "benchmarks", "results"));
         Directory.CreateDirectory(output);
@@ -72,7 +85,8 @@ internal static class SoakRun
 
         public async Task<SoakResult> ExecuteAsync()
         {
-            var limit = 2 * settings.Seconds + settings.ControlSeconds + 90;
+            var paused = settings.PausedSeconds > 0 ? Math.Ceiling(settings.Seconds / settings.WindowSeconds) * (settings.PausedSeconds + SettleSeconds) : 0;
+            var limit = 2 * settings.Seconds + settings.ControlSeconds + paused + 90;
             using var watchdog = new CancellationTokenSource(TimeSpan.FromSeconds(limit));
             using var sampling = new CancellationTokenSource();
             var sampler = Task.Run(() => _watch.RunAsync(sampling.Token));
@@ -116,7 +130,7 @@ internal static class SoakRun
 
                 // Lower CPU priority: the bad clients stand for other machines, so their own work (encoding
                 // floods, failing calls) should not be charged to the server they attack.
-                _bad = ChildProcess.Start(_dll, null, settings.BadPriority.Launcher, ["bad", "--port", _port, "--hang-seconds", Text(settings.HangSeconds), .. settings.BadArguments]);
+                _bad = ChildProcess.Start(_dll, null, settings.BadPriority.Launcher, ["bad", "--port", _port, "--hang-seconds", Text(settings.BadHangSeconds), .. settings.BadArguments]);
                 _watch.Add("bad", _bad);
                 try
                 {
@@ -126,7 +140,7 @@ internal static class SoakRun
                 {
                     Problem("the bad clients did not report ready in time; the soak phase ran with whatever had started");
                 }
-                await PhaseAsync("soak", settings.Seconds, watchdog.Token);
+                await SoakAsync(watchdog.Token);
                 bad = await ResultOfAsync<BadClientsResult>(_bad, "bad clients", Hang + TimeSpan.FromSeconds(20));
 
                 // Let the server notice the bad clients are gone before the last phase.
@@ -176,7 +190,52 @@ internal static class SoakRun
                 _problems);
         }
 
-        /// <summary>Measures one phase: the good clients' window, and the server's memory and everyone's CPU over it.</summary>
+        /// <summary>
+        /// The soak phase: windows of <see cref="SoakSettings.WindowSeconds"/> beside the bad clients, each
+        /// followed by one of <see cref="SoakSettings.PausedSeconds"/> with their process stopped, after
+        /// <see cref="SettleSeconds"/> for the server to finish what they had sent.
+        /// </summary>
+        private async Task SoakAsync(CancellationToken watchdog)
+        {
+            if (settings.PausedSeconds <= 0 || _bad is null)
+            {
+                await PhaseAsync("soak", settings.Seconds, watchdog);
+                return;
+            }
+            for (var ran = 0.0; ran < settings.Seconds - 0.001; ran += settings.WindowSeconds)
+            {
+                await PhaseAsync("soak", Math.Min(settings.WindowSeconds, settings.Seconds - ran), watchdog);
+                Signal(_bad, "STOP");
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(SettleSeconds), watchdog);
+                    await PhaseAsync("paused", settings.PausedSeconds, watchdog);
+                }
+                finally
+                {
+                    Signal(_bad, "CONT");
+                }
+            }
+        }
+
+        /// <summary>Sends SIGSTOP or SIGCONT (<paramref name="signal"/>) to <paramref name="process"/>.</summary>
+        private void Signal(ChildProcess process, string signal)
+        {
+            if (process.HasExited)
+            {
+                return;
+            }
+            using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, process.Id.ToString(CultureInfo.InvariantCulture)]))!;
+            if (!kill.WaitForExit(TimeSpan.FromSeconds(10)) || kill.ExitCode != 0)
+            {
+                Problem($"kill -{signal} {process.Id} failed");
+            }
+        }
+
+        /// <summary>
+        /// Measures one phase, or one more window of it: the good clients' window, and the server's memory
+        /// and everyone's CPU over it (a phase of several windows adds them up).
+        /// </summary>
         private async Task PhaseAsync(string name, double seconds, CancellationToken watchdog)
         {
             Console.WriteLine($"phase {name}: {seconds:N0} s");
@@ -194,7 +253,16 @@ internal static class SoakRun
             _serverLog.BeginPhase("between phases");
             var phase = new PhaseMeasurement(name, clock.Elapsed.TotalSeconds, _watch.Peak("server", name), end,
                 cpuAfter.Server - cpu.Server, cpuAfter.Good - cpu.Good, cpuAfter.Bad - cpu.Bad, _watch.Peak("good", name), _watch.Peak("bad", name));
-            _phases.Add(phase);
+            var earlier = _phases.FindIndex(p => p.Name == name);
+            if (earlier >= 0)
+            {
+                phase = _phases[earlier].Add(phase);
+                _phases[earlier] = phase;
+            }
+            else
+            {
+                _phases.Add(phase);
+            }
             Console.WriteLine($"  server RSS peak {phase.ServerPeakBytes / 1048576.0:N0} MiB, end {end / 1048576.0:N0} MiB; CPU s: server {phase.ServerCpuSeconds:N1}, good {phase.GoodCpuSeconds:N1}, bad {phase.BadCpuSeconds:N1}");
         }
 
@@ -256,7 +324,11 @@ internal static class SoakRun
 /// <summary>The run's settings, as given on the command line.</summary>
 internal sealed record SoakSettings(
     double Seconds, double ControlSeconds, double WarmupSeconds, double AfterSeconds, double HangSeconds, int Callers, int Objects, int RssBoundMiB, int RssKillMiB,
-    BadPriority BadPriority, int ServerOpenFiles, string[] BadArguments);
+    BadPriority BadPriority, int ServerOpenFiles, double WindowSeconds, double PausedSeconds, string[] BadArguments)
+{
+    /// <summary>A bad client's call or stream is unanswered past the hang threshold plus the time its process may spend stopped.</summary>
+    public double BadHangSeconds => HangSeconds + (PausedSeconds > 0 ? PausedSeconds + SoakRun.SettleSeconds : 0);
+}
 
 /// <summary>
 /// The bad clients' process's CPU priority (--bad-priority): "idle" (the default) runs it under
@@ -278,7 +350,21 @@ internal sealed record BadPriority(string Name, string[] Launcher, string Descri
 /// <summary>What the coordinator measured over one phase.</summary>
 internal sealed record PhaseMeasurement(
     string Name, double Seconds, long ServerPeakBytes, long ServerEndBytes, double ServerCpuSeconds, double GoodCpuSeconds, double BadCpuSeconds,
-    long GoodPeakBytes, long BadPeakBytes);
+    long GoodPeakBytes, long BadPeakBytes)
+{
+    /// <summary>This phase with one more window of it, <paramref name="next"/>: times and CPU added, peaks the larger, the end the later.</summary>
+    public PhaseMeasurement Add(PhaseMeasurement next) => this with
+    {
+        Seconds = Seconds + next.Seconds,
+        ServerPeakBytes = Math.Max(ServerPeakBytes, next.ServerPeakBytes),
+        ServerEndBytes = next.ServerEndBytes,
+        ServerCpuSeconds = ServerCpuSeconds + next.ServerCpuSeconds,
+        GoodCpuSeconds = GoodCpuSeconds + next.GoodCpuSeconds,
+        BadCpuSeconds = BadCpuSeconds + next.BadCpuSeconds,
+        GoodPeakBytes = Math.Max(GoodPeakBytes, next.GoodPeakBytes),
+        BadPeakBytes = Math.Max(BadPeakBytes, next.BadPeakBytes),
+    };
+}
 
 /// <summary>What became of the server process.</summary>
 internal sealed record ServerFate(bool Survived, string? ExitedIn, int? ExitCode, string? KilledAtCap, long PeakBytes, long EndBytes, bool StoppedGracefully);

@@ -209,8 +209,8 @@ internal sealed class GoodClientLoop(DurableObjectNamespace<SoakObjectStub> obje
             {
                 merged.Add(histogram);
             }
-            Stop();
-            var seconds = (double)_earlierTicks / Stopwatch.Frequency;
+            var ticks = _earlierTicks + (_running ? Stopwatch.GetTimestamp() - Volatile.Read(ref _windowStart) : 0);
+            var seconds = (double)ticks / Stopwatch.Frequency;
             var hung = Interlocked.Read(ref Hung);
             var late = Interlocked.Read(ref CompletedLate);
             return new GoodPhaseResult(name, seconds, merged.Count, merged.Count / seconds,

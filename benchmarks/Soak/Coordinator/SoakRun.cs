@@ -140,7 +140,7 @@ internal static class SoakRun
                 {
                     Problem("the bad clients did not report ready in time; the soak phase ran with whatever had started");
                 }
-                await SoakAsync(watchdog.Token);
+                await SoakAsync(_bad, watchdog.Token);
                 bad = await ResultOfAsync<BadClientsResult>(_bad, "bad clients", Hang + TimeSpan.FromSeconds(20));
 
                 // Let the server notice the bad clients are gone before the last phase.
@@ -195,9 +195,9 @@ internal static class SoakRun
         /// followed by one of <see cref="SoakSettings.PausedSeconds"/> with their process stopped, after
         /// <see cref="SettleSeconds"/> for the server to finish what they had sent.
         /// </summary>
-        private async Task SoakAsync(CancellationToken watchdog)
+        private async Task SoakAsync(ChildProcess bad, CancellationToken watchdog)
         {
-            if (settings.PausedSeconds <= 0 || _bad is null)
+            if (settings.PausedSeconds <= 0)
             {
                 await PhaseAsync("soak", settings.Seconds, watchdog);
                 return;
@@ -205,7 +205,7 @@ internal static class SoakRun
             for (var ran = 0.0; ran < settings.Seconds - 0.001; ran += settings.WindowSeconds)
             {
                 await PhaseAsync("soak", Math.Min(settings.WindowSeconds, settings.Seconds - ran), watchdog);
-                Signal(_bad, "STOP");
+                Signal(bad, "STOP");
                 try
                 {
                     await Task.Delay(TimeSpan.FromSeconds(SettleSeconds), watchdog);
@@ -213,7 +213,7 @@ internal static class SoakRun
                 }
                 finally
                 {
-                    Signal(_bad, "CONT");
+                    Signal(bad, "CONT");
                 }
             }
         }
